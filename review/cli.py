@@ -1,0 +1,420 @@
+"""The ``review`` command: thin wrappers, one library call each (notebooks call the same functions).
+
+JSON goes to stdout; progress and messages go to stderr. Every :class:`ReviewError` is caught
+in :func:`main` and printed as one line on stderr with exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from review import __version__
+from review.errors import ReviewError
+
+__all__ = ["cli", "main"]
+
+PATH = click.Path(path_type=Path)
+EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="review")
+def cli() -> None:
+    """Run a systematic review: search, import, dedup, screen, extract, pool, PRISMA."""
+
+
+# --- project -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option("--protocol", "protocol", type=EXISTING, required=True, help="Protocol YAML file.")
+def init(directory: Path, protocol: Path) -> None:
+    """Create a review project in DIRECTORY from a protocol."""
+    from review.project import init_project
+
+    with init_project(directory, protocol) as project:
+        _say(f"created project {project.protocol.id!r} in {project.root}")
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
+def status(directory: Path, as_json: bool) -> None:
+    """Show record, search, import and dedup counts of a project."""
+    from review.project import open_project, project_status
+
+    with open_project(directory) as project:
+        counts = project_status(project)
+    if as_json:
+        _json(counts)
+    else:
+        for key, value in counts.items():
+            click.echo(f"{key:>16}: {value}")
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option("--eutils-url", help="E-utilities base URL (default NCBI's).")
+@click.option("--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI (or NCBI_EMAIL).")
+@click.option("--api-key", envvar="NCBI_API_KEY", help="NCBI API key: 10 requests/s instead of 3.")
+@click.option(
+    "--tool", envvar="NCBI_TOOL", default="review", show_default=True, help="Tool name sent to NCBI."
+)
+@click.option("--label", "labels", multiple=True, help="Run only the protocol queries with these labels.")
+def search(
+    directory: Path,
+    eutils_url: str | None,
+    email: str | None,
+    api_key: str | None,
+    tool: str,
+    labels: tuple[str, ...],
+) -> None:
+    """Run the protocol's PubMed queries and store new records."""
+    from review.project import open_project
+    from review.project.search import run_searches
+
+    with open_project(directory) as project:
+        runs = run_searches(
+            project, eutils_url=eutils_url, email=email, api_key=api_key, tool=tool, labels=labels or None
+        )
+    for run in runs:
+        _say(f"{run.label}: {run.count} hits, {run.retrieved} retrieved, {run.new_records} new records")
+
+
+# --- import, export, dedup -----------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("directory", type=PATH)
+@click.argument("file", type=EXISTING)
+@click.option("--source", required=True, help="Database name, e.g. embase, scopus, cinahl.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "ris", "medline", "pubmed-xml", "csv"]),
+    default="auto",
+    show_default=True,
+    help="File format (detected by default).",
+)
+def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
+    """Import a database export (RIS, MEDLINE/.nbib, PubMed XML, CSV)."""
+    from review.project import open_project
+    from review.project.imports import import_file
+
+    with open_project(directory) as project:
+        result = import_file(project, file, source=source, fmt=fmt)
+    for warning in result.warnings:
+        _say(f"warning: {warning}")
+    _say(result.summary())
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option("--format", "fmt", type=click.Choice(["ris", "csv"]), default="ris", show_default=True)
+@click.option("--out", type=PATH, required=True, help="File to write.")
+def export(directory: Path, fmt: str, out: Path) -> None:
+    """Export the deduplicated library for Zotero or EndNote."""
+    from review.project import open_project
+    from review.project.imports import export_library
+
+    with open_project(directory) as project:
+        n = export_library(project, out, fmt=fmt)
+    _say(f"wrote {n} records to {out}")
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option(
+    "--answers",
+    type=EXISTING,
+    default=None,
+    help="A filled dedup_review.xlsx: read people's answers on uncertain pairs first.",
+)
+def dedup(directory: Path, answers: Path | None) -> None:
+    """Group duplicate records across all sources; uncertain pairs go to dedup_review.xlsx."""
+    from review.project import open_project
+    from review.project.dedup import run_dedup
+
+    with open_project(directory) as project:
+        result = run_dedup(project, answers=answers)
+    _say(result.summary())
+
+
+@cli.command("dedup-file")
+@click.argument("input_file", metavar="INPUT", type=EXISTING)
+@click.option("--out", type=PATH, required=True, help="CSV of id,group to write.")
+def dedup_file_cmd(input_file: Path, out: Path) -> None:
+    """Deduplicate one library file (no project): writes id,group per record."""
+    from review.project.dedup import dedup_file
+
+    _say(dedup_file(input_file, out))
+
+
+# --- screening -----------------------------------------------------------------------------
+
+
+@cli.group()
+def screen() -> None:
+    """Title/abstract and full-text screening through Excel workbooks."""
+
+
+STAGES = click.Choice(["title-abstract", "full-text"])
+
+
+@screen.command("export")
+@click.argument("directory", type=PATH)
+@click.option("--stage", type=STAGES, required=True)
+@click.option("--reviewer", required=True, help="The screener's name.")
+@click.option("--out", type=PATH, required=True, help="Workbook to write (.xlsx).")
+def screen_export(directory: Path, stage: str, reviewer: str, out: Path) -> None:
+    """Write a screening workbook of the records a reviewer still has to screen."""
+    from review.project import open_project
+    from review.project.screen import export_screening
+
+    with open_project(directory) as project:
+        _say(export_screening(project, stage=stage, reviewer=reviewer, out=out))
+
+
+@screen.command("import")
+@click.argument("directory", type=PATH)
+@click.argument("file", type=EXISTING)
+def screen_import(directory: Path, file: Path) -> None:
+    """Read a filled screening (or conflict) workbook back into the store."""
+    from review.project import open_project
+    from review.project.screen import import_screening
+
+    with open_project(directory) as project:
+        _say(import_screening(project, file))
+
+
+@screen.command("status")
+@click.argument("directory", type=PATH)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+def screen_status(directory: Path, as_json: bool) -> None:
+    """Progress per stage and reviewer, agreement (Cohen's kappa) and conflicts."""
+    from review.project import open_project
+    from review.project.screen import format_screening_status, screening_status
+
+    with open_project(directory) as project:
+        data = screening_status(project)
+    if as_json:
+        _json(data)
+    else:
+        click.echo(format_screening_status(data))
+
+
+@screen.command("conflicts")
+@click.argument("directory", type=PATH)
+@click.option("--stage", type=STAGES, default="title-abstract", show_default=True)
+@click.option("--reviewer", default="resolver", show_default=True, help="The third reviewer's name.")
+@click.option("--out", type=PATH, required=True, help="Workbook to write (.xlsx).")
+def screen_conflicts(directory: Path, stage: str, reviewer: str, out: Path) -> None:
+    """Export the records two reviewers disagree on, for a third reviewer to resolve."""
+    from review.project import open_project
+    from review.project.screen import export_conflicts
+
+    with open_project(directory) as project:
+        _say(export_conflicts(project, stage=stage, reviewer=reviewer, out=out))
+
+
+# --- extraction ----------------------------------------------------------------------------
+
+
+@cli.group()
+def extract() -> None:
+    """Data extraction through Excel forms."""
+
+
+@extract.command("export")
+@click.argument("directory", type=PATH)
+@click.option("--form", required=True, help="Form name in extraction_forms/ or a YAML path.")
+@click.option("--reviewer", required=True)
+@click.option("--out", type=PATH, required=True, help="Workbook to write (.xlsx).")
+def extract_export(directory: Path, form: str, reviewer: str, out: Path) -> None:
+    """Write an extraction workbook with the included studies pre-filled."""
+    from review.project import open_project
+    from review.project.extract import export_extraction
+
+    with open_project(directory) as project:
+        _say(export_extraction(project, form=form, reviewer=reviewer, out=out))
+
+
+@extract.command("import")
+@click.argument("directory", type=PATH)
+@click.argument("file", type=EXISTING)
+def extract_import(directory: Path, file: Path) -> None:
+    """Read a filled extraction workbook back (validated cell by cell)."""
+    from review.project import open_project
+    from review.project.extract import import_extraction
+
+    with open_project(directory) as project:
+        _say(import_extraction(project, file))
+
+
+@extract.command("conflicts")
+@click.argument("directory", type=PATH)
+@click.option("--out", type=PATH, required=True, help="Workbook of disagreements to write (.xlsx).")
+def extract_conflicts(directory: Path, out: Path) -> None:
+    """List cell by cell where two extractors disagree, for resolution."""
+    from review.project import open_project
+    from review.project.extract import export_extraction_conflicts
+
+    with open_project(directory) as project:
+        _say(export_extraction_conflicts(project, out=out))
+
+
+@extract.command("table")
+@click.argument("directory", type=PATH)
+@click.option("--out-dir", type=PATH, default=None, help="Folder for the tidy CSV and Excel table.")
+def extract_table(directory: Path, out_dir: Path | None) -> None:
+    """Write the tidy effect-size table (pooling's input) as CSV and Excel."""
+    from review.project import open_project
+    from review.project.extract import write_effect_table
+
+    with open_project(directory) as project:
+        _say(write_effect_table(project, out_dir=out_dir))
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["se", "ci", "median-iqr", "median-range", "median-iqr-range"]))
+@click.option("--n", type=int, required=True, help="Group size.")
+@click.option("--mean", type=float)
+@click.option("--se", type=float)
+@click.option("--low", type=float, help="Lower 95% confidence limit of the mean.")
+@click.option("--high", type=float, help="Upper 95% confidence limit of the mean.")
+@click.option("--median", type=float)
+@click.option("--q1", type=float)
+@click.option("--q3", type=float)
+@click.option("--min", "minimum", type=float)
+@click.option("--max", "maximum", type=float)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
+def convert(kind: str, n: int, as_json: bool, **values: float | None) -> None:
+    """Mean and SD of one group from its reported summary statistics (Cochrane Handbook 6.5.2)."""
+    from review.conversions import convert_summary
+
+    result = convert_summary(kind, n, **{k: v for k, v in values.items() if v is not None})
+    data = {"mean": result.mean, "sd": result.sd, "method": result.method}
+    if as_json:
+        _json(data)
+    else:
+        click.echo(f"mean {result.mean:.6g}, SD {result.sd:.6g} ({result.method})")
+
+
+# --- pooling -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("input_file", metavar="INPUT", type=EXISTING)
+@click.option(
+    "--measure",
+    type=click.Choice(["MD", "SMD", "ROM", "RR", "OR", "RD", "GEN"]),
+    default=None,
+    help="Effect measure (needed for arm-level data).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["FE", "DL", "REML", "PM", "MH", "PETO"]),
+    default=None,
+    help="Pooling method (default REML).",
+)
+@click.option("--hksj", is_flag=True, help="Hartung-Knapp-Sidik-Jonkman adjustment.")
+@click.option("--mod", "moderator", help="Meta-regression on this numeric column.")
+@click.option("--subgroup", help="Subgroup analysis on this column.")
+@click.option("--json", "json_out", type=PATH, help="Write the result as JSON to this file.")
+@click.option("--forest", type=PATH, help="Also draw a forest plot (PNG and SVG) at this path.")
+def meta(
+    input_file: Path,
+    measure: str | None,
+    method: str | None,
+    hksj: bool,
+    moderator: str | None,
+    subgroup: str | None,
+    json_out: Path | None,
+    forest: Path | None,
+) -> None:
+    """Pool one CSV of studies (no project needed)."""
+    from review.project.meta import format_meta, run_meta
+
+    result = run_meta(
+        input_file,
+        measure=measure,
+        method=method,
+        hksj=hksj,
+        moderator=moderator,
+        subgroup=subgroup,
+        forest=forest,
+    )
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2, allow_nan=False, default=str), encoding="utf-8")
+    click.echo(format_meta(result))
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option("--out-dir", type=PATH, default=None, help="Folder for workbooks, CSV and plots.")
+def pool(directory: Path, out_dir: Path | None) -> None:
+    """Pool every outcome x comparison x follow-up window of the analysis plan."""
+    from review.project import open_project
+    from review.project.pool import pool_project
+
+    with open_project(directory) as project:
+        _say(pool_project(project, out_dir=out_dir))
+
+
+# --- PRISMA and demo -----------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=PATH)
+@click.option("--out-dir", type=PATH, required=True, help="Folder for prisma.csv/.json/.svg/.png.")
+def prisma(directory: Path, out_dir: Path) -> None:
+    """Write PRISMA 2020 counts (CSV for the PRISMA2020 package, JSON) and the flow diagram."""
+    from review.project import open_project
+    from review.project.prisma import write_prisma
+
+    with open_project(directory) as project:
+        _say(write_prisma(project, out_dir))
+
+
+@cli.command()
+@click.argument("out", type=PATH)
+def demo(out: Path) -> None:
+    """Build the complete offline CRPS/ketamine demo review in OUT."""
+    from review.project.demo import build_demo
+
+    click.echo(build_demo(out))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every ReviewError into one line on stderr."""
+    try:
+        cli.main(args=argv, prog_name="review", standalone_mode=False)
+    except click.exceptions.Abort:
+        _say("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ReviewError as exc:
+        _say(f"error: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _say("interrupted: what was stored so far is kept; run the command again to resume")
+        sys.exit(130)
