@@ -1,0 +1,1 @@
+"""Excel workbooks handed to people and read back (openpyxl): one module per stage."""
