@@ -1,0 +1,1044 @@
+"""(Re)generate the offline demo's package data in ``review/data/demo/`` from ``../shared/crps``.
+
+usage: python tools/make_demo_data.py [--shared PATH]
+
+The package itself never reads ``../shared``: this script transcribes the real bibliographic
+fields of the CRPS trials and reviews listed in ``crps/trials.csv`` and ``crps/meta_analyses.csv``
+into files that are committed under ``review/data/demo/``:
+
+- ``pubmed_efetch.xml``: a PubMed efetch reply (NCBI's PubmedArticleSet format) holding the real
+  papers (title, first author, journal, year, volume, issue, pages, DOI, PMID exactly as in the
+  source; an empty source field is left out, never invented) mixed with MADE-UP off-topic records
+  of the kind a real search also returns. A real paper with no PMID in the source gets a
+  placeholder PMID in the demo range 99000001-99099999; made-up records get 99100001 and up.
+  Every record carries a ``GeneralNote`` saying which of these it is.
+- ``searches.json``: which PMIDs each protocol query "finds" in the demo.
+- ``embase_export.ris``: an Embase-like RIS export overlapping the PubMed records (so dedup has
+  work), with typical formatting differences, plus Embase-only records.
+- ``provenance.csv``: one row per demo record: real or made up, PMID real or placeholder, the
+  source file, row key(s) and URL(s) it was transcribed from.
+- ``extraction_values.csv``: the outcome figures the scripted extractor types in, each with its
+  source row and URL; ``illustrative=yes`` (with the reason) for every value that is not
+  ``verified=yes`` in the source, that rests on an assumption, or that is made up.
+- ``screening_script.csv``: the scripted screeners' decisions (a demonstration, not a judgement
+  on the papers).
+- ``protocol.yaml``: a copy of ``protocols/ketamine-crps.yaml``.
+
+No abstract text is copied: real records have no abstract; made-up records have a short
+made-up abstract.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import shutil
+from collections import OrderedDict
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "review" / "data" / "demo"
+PLACEHOLDER_REAL = 99000001
+PLACEHOLDER_MADE_UP = 99100001
+SOURCE_NAME = "../shared/crps"
+
+# --- real publications ------------------------------------------------------------------------
+
+# trials.csv: publication id -> the row keys that describe it (several rows per paper).
+TRIAL_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
+    [
+        ("schwartzman2009", ["schwartzman2009"]),
+        ("sigtermans2009", ["sigtermans2009_pain_wk1", "sigtermans2009_function", "sigtermans2009_ae_psychomimetic"]),
+        ("finch2009", ["finch2009"]),
+        ("kemler2000", ["kemler2000_pain_6mo", "kemler2000_gpe_6mo", "kemler2000_complications"]),
+        ("kemler2004", ["kemler2004_pain_2y", "kemler2004_gpe_2y"]),
+        ("deer2017", ["deer2017_success_3mo"]),
+        ("goebel2010", ["goebel2010_pain", "goebel2010_responders"]),
+        ("perez2003", ["perez2003"]),
+        ("zollinger1999", ["zollinger1999_incidence"]),
+        (
+            "zollinger2007",
+            [
+                "zollinger2007_incidence_200",
+                "zollinger2007_incidence_500",
+                "zollinger2007_incidence_1500",
+                "zollinger2007_incidence_all",
+            ],
+        ),
+        ("moseley2004", ["moseley2004"]),
+        ("moseley2005", ["moseley2005"]),
+        ("moseley2006", ["moseley2006_pain"]),
+        ("varenna2000", ["varenna2000_pain_d40", "varenna2000_pain_d180_pooled"]),
+        ("robinson2004", ["robinson2004"]),
+        ("alendronate2004", ["alendronate_ar2004"]),
+        ("adami1997", ["adami1997"]),
+        ("neridronate2013", ["neridronate_rct_2013"]),
+        ("vandevusse2004", ["vandevusse2004"]),
+        ("kalita2006", ["kalita2006_crps_score", "kalita2006_crps_score_means", "kalita2006_responders", "kalita2006_barthel"]),
+        ("oerlemans2000", ["oerlemans2000_iss_PT", "oerlemans2000_iss_OT"]),
+        ("oerlemans1999", ["oerlemans1999_impairment_PT", "oerlemans1999_impairment_OT"]),
+        ("cacchio2009a", ["cacchio2009a"]),
+        ("cacchio2009b", ["cacchio2009b"]),
+        ("meier2009", ["meier2009_brush", "meier2009_pinprick_ts"]),
+        ("aydemir2006", ["aydemir2006"]),
+        ("bonelli1983", ["bonelli1983"]),
+        ("carroll2009", ["carroll2009"]),
+        ("nascimento2010", ["nascimento2010"]),
+    ]
+)
+# Rows of trials.csv deliberately not turned into bibliographic records, and why.
+TRIALS_SKIPPED = {
+    "goebel2017": "no title, journal or identifier in the source (only a secondary review table was seen)",
+    "nct02402530": "a ClinicalTrials.gov registry record, not a journal article in PubMed or Embase",
+}
+
+REVIEW_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
+    [
+        ("zhu2024", ["zhu2024_overall", "zhu2024_bp_longterm_pain", "zhu2024_ketamine_longterm_pain", "zhu2024_rank", "zhu2024_bp_rr"]),
+        ("zhao2018", ["zhao2018_event_immediate", "zhao2018_event_1to3mo"]),
+        ("orhurhu2019", ["orhurhu2019_pain"]),
+        ("ferraro2025", ["ferraro2025_pain_immediate", "ferraro2025_pain_short", "ferraro2025_pain_medium", "ferraro2025_pain_long", "ferraro2025_ae"]),
+        ("brunner2009", ["brunner2009_pain"]),
+        ("oconnell2013", ["oconnell2013_overview"]),
+        ("cochrane_overview_pub3", ["cochrane_overview_update_pub3"]),
+        ("stanton2013", ["stanton2013_lasb"]),
+        ("cochrane_lasb2016", ["cochrane_lasb_2016"]),
+        ("connolly2015", ["connolly2015_ketamine_sr"]),
+        ("smart2016", ["smart2016_physio"]),
+    ]
+)
+# meta_analyses.csv writes journal, volume, issue and pages in one cell; split as printed there.
+REVIEW_JOURNAL_SPLIT: dict[str, tuple[str, str, str, str]] = {
+    "Pharmaceuticals (Basel) 17(6):811": ("Pharmaceuticals (Basel)", "17", "6", "811"),
+    "Curr Pain Headache Rep 22(2):12": ("Curr Pain Headache Rep", "22", "2", "12"),
+    "Anesth Analg 129(1):241-254": ("Anesth Analg", "129", "1", "241-254"),
+    "Ann Intern Med": ("Ann Intern Med", "", "", ""),
+    "Eur J Pain 13(1):17-21": ("Eur J Pain", "13", "1", "17-21"),
+    "Cochrane Database Syst Rev 2013;(4):CD009416": ("Cochrane Database Syst Rev", "", "4", "CD009416"),
+    "Cochrane Database Syst Rev CD009416 (first update)": ("Cochrane Database Syst Rev", "", "", "CD009416"),
+    "Cochrane Database Syst Rev 2013;(8):CD004598": ("Cochrane Database Syst Rev", "", "8", "CD004598"),
+    "Cochrane Database Syst Rev CD004598": ("Cochrane Database Syst Rev", "", "", "CD004598"),
+    "Pain Med 16(5):943-969": ("Pain Med", "16", "5", "943-969"),
+    "Cochrane Database Syst Rev 2016, Issue 2 (CD010853)": ("Cochrane Database Syst Rev", "", "2", "CD010853"),
+}
+KETAMINE_REVIEWS = {"zhu2024", "zhao2018", "orhurhu2019", "connolly2015", "oconnell2013"}
+
+# --- made-up off-topic records (NOT real publications) ---------------------------------------
+
+MADE_UP: list[dict[str, str]] = [
+    {
+        "key": "madeup_ketamine_depression",
+        "search": "crps-ketamine",
+        "title": "Single-dose intravenous ketamine for treatment-resistant depression in older adults: a pilot randomised trial",
+        "authors": "Exemplar, Anna; Fictus, Ben",
+        "journal": "Demo Journal of Psychiatry",
+        "year": "2021",
+        "abstract": "MADE-UP demo abstract. We randomised adults with depression (no pain condition) to ketamine or midazolam and measured mood scores.",
+        "pubtype": "Randomized Controlled Trial",
+    },
+    {
+        "key": "madeup_ketamine_rat_crps",
+        "search": "crps-ketamine",
+        "title": "Ketamine attenuates mechanical allodynia in a rat tibia-fracture model of complex regional pain syndrome",
+        "authors": "Modello, Carla; Probus, Dan",
+        "journal": "Demo Journal of Experimental Pain",
+        "year": "2019",
+        "abstract": "MADE-UP demo abstract. An animal study: rats with tibia fracture and cast immobilisation received ketamine or vehicle.",
+        "pubtype": "Journal Article",
+    },
+    {
+        "key": "madeup_ketamine_case_report",
+        "search": "crps-ketamine",
+        "title": "Prolonged outpatient ketamine infusions for refractory complex regional pain syndrome of the foot: a case report",
+        "authors": "Specimen, Eva",
+        "journal": "Demo Case Reports in Anesthesia",
+        "year": "2022",
+        "abstract": "MADE-UP demo abstract. One patient with CRPS of the foot received repeated ketamine infusions over six months.",
+        "pubtype": "Case Reports",
+    },
+    {
+        "key": "madeup_ketamine_cohort",
+        "search": "crps-ketamine",
+        "title": "Outcomes of a five-day ketamine infusion programme for complex regional pain syndrome: a retrospective cohort",
+        "authors": "Fictus, Ben; Exemplar, Anna; Modello, Carla",
+        "journal": "Demo Pain Medicine Reports",
+        "year": "2020",
+        "abstract": "MADE-UP demo abstract. Retrospective review of 48 patients with CRPS treated with ketamine infusions; no control group.",
+        "pubtype": "Journal Article",
+    },
+    {
+        "key": "madeup_ketamine_postop",
+        "search": "crps-ketamine",
+        "title": "Intraoperative low-dose ketamine and chronic postsurgical pain after knee arthroplasty: a randomised placebo-controlled trial",
+        "authors": "Probus, Dan; Specimen, Eva",
+        "journal": "Demo Journal of Anaesthesia",
+        "year": "2018",
+        "abstract": "MADE-UP demo abstract. Patients having knee arthroplasty (not CRPS) received ketamine or saline during surgery.",
+        "pubtype": "Randomized Controlled Trial",
+    },
+    {
+        "key": "madeup_nmda_review",
+        "search": "crps-ketamine",
+        "title": "NMDA receptor antagonists in neuropathic pain: a narrative review",
+        "authors": "Modello, Carla",
+        "journal": "Demo Reviews in Neurology",
+        "year": "2023",
+        "abstract": "MADE-UP demo abstract. A narrative review of NMDA receptor antagonists, including ketamine, for neuropathic pain.",
+        "pubtype": "Review",
+    },
+    {
+        "key": "madeup_scs_fbss",
+        "search": "crps-other-treatments",
+        "title": "High-frequency spinal cord stimulation versus conventional medical management for failed back surgery syndrome: a randomised trial",
+        "authors": "Tester, Finn; Exemplar, Anna",
+        "journal": "Demo Journal of Neuromodulation",
+        "year": "2020",
+        "abstract": "MADE-UP demo abstract. Patients with failed back surgery syndrome (no CRPS) were randomised to stimulation or medical management.",
+        "pubtype": "Randomized Controlled Trial",
+    },
+    {
+        "key": "madeup_stroke_shoulder",
+        "search": "crps-other-treatments",
+        "title": "Suprascapular nerve block for hemiplegic shoulder pain after stroke: a randomised controlled trial",
+        "authors": "Sample, Greta; Tester, Finn",
+        "journal": "Demo Stroke Rehabilitation",
+        "year": "2017",
+        "abstract": "MADE-UP demo abstract. Stroke survivors with shoulder pain were randomised to nerve block or sham injection.",
+        "pubtype": "Randomized Controlled Trial",
+    },
+    {
+        "key": "madeup_bisphosphonate_osteoporosis",
+        "search": "crps-other-treatments",
+        "title": "Zoledronic acid and fracture healing after distal radius fracture in postmenopausal women: a randomised trial",
+        "authors": "Sample, Greta",
+        "journal": "Demo Bone and Joint Reports",
+        "year": "2016",
+        "abstract": "MADE-UP demo abstract. Women with wrist fracture received zoledronic acid or placebo; the outcome was radiographic healing.",
+        "pubtype": "Randomized Controlled Trial",
+    },
+    {
+        "key": "madeup_crps_survey",
+        "search": "crps-other-treatments",
+        "title": "How pain physicians diagnose and treat complex regional pain syndrome: a national survey",
+        "authors": "Placebo-Smith, Hugo; Sample, Greta",
+        "journal": "Demo Pain Practice",
+        "year": "2021",
+        "abstract": "MADE-UP demo abstract. A questionnaire survey of pain physicians about diagnostic criteria and treatments used for CRPS.",
+        "pubtype": "Journal Article",
+    },
+    {
+        "key": "madeup_mirror_phantom",
+        "search": "crps-other-treatments",
+        "title": "Mirror therapy for phantom limb pain after lower-limb amputation: a randomised sham-controlled trial",
+        "authors": "Tester, Finn; Placebo-Smith, Hugo",
+        "journal": "Demo Journal of Rehabilitation",
+        "year": "2019",
+        "abstract": "MADE-UP demo abstract. Amputees with phantom limb pain (no CRPS) used a mirror or a covered mirror daily for four weeks.",
+        "pubtype": "Randomized Controlled Trial",
+    },
+    {
+        "key": "madeup_crps_physio_protocol",
+        "search": "crps-other-treatments",
+        "title": "Graded exposure therapy for complex regional pain syndrome: protocol for a randomised controlled trial",
+        "authors": "Fictus, Ben; Sample, Greta",
+        "journal": "Demo Trials Protocols",
+        "year": "2024",
+        "abstract": "MADE-UP demo abstract. Protocol of a planned trial; no results are reported.",
+        "pubtype": "Clinical Trial Protocol",
+    },
+]
+# Embase-only MADE-UP records (conference abstracts, as Embase exports hold many).
+MADE_UP_EMBASE: list[dict[str, str]] = [
+    {
+        "key": "madeup_conf_ketamine_audit",
+        "title": "Ketamine infusions for complex regional pain syndrome: a two-year service audit",
+        "authors": "Exemplar, Anna; Probus, Dan",
+        "journal": "Demo Pain Society Annual Meeting Abstracts",
+        "year": "2023",
+        "abstract": "MADE-UP demo abstract. Audit of a ketamine infusion service; conference abstract without comparison group.",
+        "type": "CONF",
+    },
+    {
+        "key": "madeup_conf_topical_ketamine",
+        "title": "Topical ketamine cream for allodynia in complex regional pain syndrome: preliminary results of an open-label study",
+        "authors": "Specimen, Eva; Modello, Carla",
+        "journal": "Demo Neuropathic Pain Congress Abstracts",
+        "year": "2022",
+        "abstract": "MADE-UP demo abstract. Open-label, uncontrolled use of ketamine cream in twelve patients with CRPS.",
+        "type": "CONF",
+    },
+    {
+        "key": "madeup_embase_acupuncture",
+        "title": "Electroacupuncture for post-traumatic complex regional pain syndrome: a randomised controlled trial",
+        "authors": "Tester, Finn",
+        "journal": "Demo Journal of Complementary Medicine",
+        "year": "2018",
+        "abstract": "MADE-UP demo abstract. Patients with CRPS after trauma were randomised to electroacupuncture or usual care.",
+        "type": "JOUR",
+    },
+]
+
+# Real records that the Embase-like export also holds (overlap), with the formatting differences
+# Embase exports typically show; the values themselves are unchanged.
+EMBASE_OVERLAP = [
+    "schwartzman2009",
+    "sigtermans2009",
+    "kemler2000",
+    "goebel2010",
+    "moseley2006",
+    "varenna2000",
+    "perez2003",
+    "zollinger2007",
+    "kalita2006",
+    "meier2009",
+    "robinson2004",
+    "zhu2024",
+    "stanton2013",
+    "connolly2015",
+]
+EMBASE_ONLY_REAL = ["aydemir2006"]  # a Turkish journal not in the demo PubMed reply
+
+# --- scripted screening: a demonstration of the workflow, not a judgement on the papers -------
+
+TA_EXCLUDE_DESIGN = "review, editorial, letter or comment without original trial data"
+# Title/abstract: reviewer A ("alice") and B ("bob"); where they differ, "carol" resolves.
+TA_DISAGREE = {
+    # key: (alice, bob, carol)
+    "connolly2015": ("exclude", "include", "exclude"),
+    "madeup_ketamine_cohort": ("maybe", "exclude", "exclude"),
+    "moseley2005": ("include", "maybe", "include"),
+    "madeup_embase_acupuncture": ("include", "exclude", "include"),
+    "madeup_ketamine_case_report": ("exclude", "include", "exclude"),
+}
+# Full text: (decision, reason) for records that reach it; default include.
+FT_DECISIONS = {
+    "zollinger1999": ("exclude", "wrong outcome"),
+    "zollinger2007": ("exclude", "wrong outcome"),
+    "moseley2005": ("exclude", "wrong comparator"),
+    "neridronate2013": ("exclude", "full text not available"),
+    "aydemir2006": ("exclude", "full text not available"),
+    "madeup_embase_acupuncture": ("exclude", "wrong intervention"),
+    "vandevusse2004": ("include", ""),
+}
+# Full-text disagreements: key -> (alice, bob, carol) decision/reason strings "decision|reason".
+FT_DISAGREE = {
+    "deer2017": ("include|", "exclude|wrong comparator", "include|"),
+    "cacchio2009b": ("include|", "exclude|wrong study design", "include|"),
+}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def first_row(rows: dict[str, dict[str, str]], keys: list[str]) -> dict[str, str]:
+    """The bibliographic fields of a publication: they are identical across its rows (checked)."""
+    base = rows[keys[0]]
+    fields = ("first_author", "year", "title", "journal", "volume", "issue", "pages", "doi", "pmid")
+    for key in keys[1:]:
+        for f in fields:
+            if f in base and rows[key].get(f, "") != base.get(f, ""):
+                raise SystemExit(f"{key}: {f} differs from {keys[0]}: {rows[key][f]!r} vs {base[f]!r}")
+    return base
+
+
+def urls(rows: dict[str, dict[str, str]], keys: list[str]) -> str:
+    seen: list[str] = []
+    for key in keys:
+        for url in rows[key]["source_url"].split(" | "):
+            if url.strip() and url.strip() not in seen:
+                seen.append(url.strip())
+    return " | ".join(seen)
+
+
+def build_publications(shared: Path) -> list[dict[str, str]]:
+    trials = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
+    metas = {r["key"]: r for r in read_csv(shared / "crps" / "meta_analyses.csv")}
+    covered = {k for keys in TRIAL_PUBLICATIONS.values() for k in keys} | set(TRIALS_SKIPPED)
+    missing = set(trials) - covered
+    if missing:
+        raise SystemExit(f"trials.csv rows not mapped to a publication: {sorted(missing)}")
+    covered_m = {k for keys in REVIEW_PUBLICATIONS.values() for k in keys}
+    if set(metas) - covered_m:
+        raise SystemExit(f"meta_analyses.csv rows not mapped: {sorted(set(metas) - covered_m)}")
+    pubs: list[dict[str, str]] = []
+    next_placeholder = PLACEHOLDER_REAL
+    for pub, keys in TRIAL_PUBLICATIONS.items():
+        row = first_row(trials, keys)
+        pmid = row["pmid"]
+        kind = "real"
+        if not pmid:
+            pmid, kind = str(next_placeholder), "placeholder"
+            next_placeholder += 1
+        pubs.append(
+            {
+                "key": pub,
+                "kind": "trial",
+                "made_up": "no",
+                "pmid": pmid,
+                "pmid_kind": kind,
+                "first_author": row["first_author"],
+                "authors": row["first_author"],
+                "year": row["year"],
+                "title": row["title"],
+                "journal": row["journal"],
+                "volume": row["volume"],
+                "issue": row["issue"],
+                "pages": row["pages"],
+                "doi": row["doi"],
+                "pubtype": "Randomized Controlled Trial",
+                "abstract": "",
+                "source_file": "crps/trials.csv",
+                "source_rows": ";".join(keys),
+                "source_url": urls(trials, keys),
+                "verified": "yes" if all(trials[k]["verified"] == "yes" for k in keys) else "no",
+                "search": "crps-ketamine" if "ketamine" in row["intervention_class"] else "crps-other-treatments",
+            }
+        )
+    for pub, keys in REVIEW_PUBLICATIONS.items():
+        row = first_row(metas, keys)
+        journal, volume, issue, pages = REVIEW_JOURNAL_SPLIT[row["journal"]]
+        pmid = row["pmid"]
+        kind = "real"
+        if not pmid:
+            pmid, kind = str(next_placeholder), "placeholder"
+            next_placeholder += 1
+        pubs.append(
+            {
+                "key": pub,
+                "kind": "review",
+                "made_up": "no",
+                "pmid": pmid,
+                "pmid_kind": kind,
+                "first_author": row["first_author"],
+                "authors": row["first_author"],
+                "year": row["year"],
+                "title": row["title"],
+                "journal": journal,
+                "volume": volume,
+                "issue": issue,
+                "pages": pages,
+                "doi": row["doi"],
+                "pubtype": "Systematic Review",
+                "abstract": "",
+                "source_file": "crps/meta_analyses.csv",
+                "source_rows": ";".join(keys),
+                "source_url": urls(metas, keys),
+                "verified": "yes" if all(metas[k]["verified"] == "yes" for k in keys) else "no",
+                "search": "both" if pub in KETAMINE_REVIEWS else "crps-other-treatments",
+            }
+        )
+    n = PLACEHOLDER_MADE_UP
+    for item in MADE_UP:
+        pubs.append(
+            {
+                "key": item["key"],
+                "kind": "made-up",
+                "made_up": "yes",
+                "pmid": str(n),
+                "pmid_kind": "placeholder",
+                "first_author": item["authors"].split(",")[0],
+                "authors": item["authors"],
+                "year": item["year"],
+                "title": item["title"],
+                "journal": item["journal"],
+                "volume": "",
+                "issue": "",
+                "pages": "",
+                "doi": f"10.5555/demo.{n}",
+                "pubtype": item["pubtype"],
+                "abstract": item["abstract"],
+                "source_file": "made up for the demo (tools/make_demo_data.py)",
+                "source_rows": "",
+                "source_url": "",
+                "verified": "n/a",
+                "search": item["search"],
+            }
+        )
+        n += 1
+    return pubs
+
+
+# --- PubMed XML -------------------------------------------------------------------------------
+
+XML_HEAD = (
+    '<?xml version="1.0" ?>\n'
+    '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+    '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
+)
+
+
+def note_for(pub: dict[str, str]) -> str:
+    if pub["made_up"] == "yes":
+        return (
+            "MADE-UP demo record: not a real publication. Invented for the offline demo of the review "
+            "toolkit (tools/make_demo_data.py); its PMID and DOI (prefix 10.5555) are placeholders."
+        )
+    text = (
+        f"Demo record: real publication; bibliographic fields transcribed from {SOURCE_NAME}/"
+        f"{pub['source_file'].split('/')[-1]} rows {pub['source_rows'].replace(';', ', ')} "
+        f"(source: {pub['source_url']}). Fields empty there are left out. Abstract not included."
+    )
+    if pub["pmid_kind"] == "placeholder":
+        text += (
+            f" PMID {pub['pmid']} is a DEMO PLACEHOLDER (range 99000001-99099999): "
+            "the real PMID was not confirmed in the source."
+        )
+    if pub["verified"] != "yes":
+        text += " Source row not verified: treat these fields as illustrative."
+    return text
+
+
+def article_xml(pub: dict[str, str]) -> str:
+    e = escape
+    lines = ['<PubmedArticle>', '  <MedlineCitation Status="MEDLINE" Owner="NLM">']
+    lines.append(f'    <PMID Version="1">{pub["pmid"]}</PMID>')
+    lines.append('    <Article PubModel="Print">')
+    lines.append("      <Journal>")
+    lines.append('        <JournalIssue CitedMedium="Print">')
+    if pub["volume"]:
+        lines.append(f"          <Volume>{e(pub['volume'])}</Volume>")
+    if pub["issue"]:
+        lines.append(f"          <Issue>{e(pub['issue'])}</Issue>")
+    if pub["year"]:
+        lines.append(f"          <PubDate><Year>{e(pub['year'])}</Year></PubDate>")
+    lines.append("        </JournalIssue>")
+    if pub["journal"]:
+        lines.append(f"        <Title>{e(pub['journal'])}</Title>")
+        lines.append(f"        <ISOAbbreviation>{e(pub['journal'])}</ISOAbbreviation>")
+    lines.append("      </Journal>")
+    lines.append(f"      <ArticleTitle>{e(pub['title'])}</ArticleTitle>")
+    if pub["pages"]:
+        lines.append(f"      <Pagination><MedlinePgn>{e(pub['pages'])}</MedlinePgn></Pagination>")
+    if pub["doi"]:
+        lines.append(f'      <ELocationID EIdType="doi" ValidYN="Y">{e(pub["doi"])}</ELocationID>')
+    if pub["abstract"]:
+        lines.append(f"      <Abstract><AbstractText>{e(pub['abstract'])}</AbstractText></Abstract>")
+    if pub["authors"]:
+        complete = "Y" if pub["made_up"] == "yes" else "N"  # real: only the first author is in the source
+        lines.append(f'      <AuthorList CompleteYN="{complete}">')
+        for author in pub["authors"].split(";"):
+            last, _, fore = (p.strip() for p in author.partition(","))
+            lines.append('        <Author ValidYN="Y">')
+            lines.append(f"          <LastName>{e(last)}</LastName>")
+            if fore:
+                lines.append(f"          <ForeName>{e(fore)}</ForeName>")
+                lines.append(f"          <Initials>{e(fore[0])}</Initials>")
+            lines.append("        </Author>")
+        lines.append("      </AuthorList>")
+    lines.append("      <PublicationTypeList>")
+    lines.append(f"        <PublicationType>{e(pub['pubtype'])}</PublicationType>")
+    lines.append("      </PublicationTypeList>")
+    lines.append("    </Article>")
+    if pub["journal"]:
+        lines.append(f"    <MedlineJournalInfo><MedlineTA>{e(pub['journal'])}</MedlineTA></MedlineJournalInfo>")
+    lines.append(f'    <GeneralNote Owner="NLM">{e(note_for(pub))}</GeneralNote>')
+    lines.append("  </MedlineCitation>")
+    lines.append("  <PubmedData>")
+    lines.append("    <ArticleIdList>")
+    lines.append(f'      <ArticleId IdType="pubmed">{pub["pmid"]}</ArticleId>')
+    if pub["doi"]:
+        lines.append(f'      <ArticleId IdType="doi">{e(pub["doi"])}</ArticleId>')
+    lines.append("    </ArticleIdList>")
+    lines.append("  </PubmedData>")
+    lines.append("</PubmedArticle>")
+    return "\n".join(lines)
+
+
+# --- RIS --------------------------------------------------------------------------------------
+
+
+def ris_record(pub: dict[str, str], number: int, ty: str = "JOUR") -> str:
+    """One Embase-like RIS record; formatting varies as Embase's does, values do not."""
+    out = [f"TY  - {ty}"]
+    title = pub["title"]
+    if number % 3 == 0 and not title.endswith((".", "?")):
+        title += "."  # Embase exports often end titles with a full stop
+    out.append(f"TI  - {title}")
+    for author in pub["authors"].split(";") if pub["authors"] else []:
+        out.append(f"AU  - {author.strip()}")
+    if pub["year"]:
+        out.append(f"PY  - {pub['year']}")
+    if pub["journal"]:
+        out.append(f"JF  - {pub['journal']}")
+    if pub["volume"]:
+        out.append(f"VL  - {pub['volume']}")
+    if pub["issue"]:
+        out.append(f"IS  - {pub['issue']}")
+    if pub["pages"]:
+        start, _, end = pub["pages"].partition("-")
+        out.append(f"SP  - {start}")
+        if end:
+            out.append(f"EP  - {end}")
+    if pub["doi"]:
+        out.append(f"DO  - {'https://doi.org/' + pub['doi'] if number % 2 else pub['doi']}")
+    if pub.get("abstract"):
+        out.append(f"AB  - {pub['abstract']}")
+    out.append(f"ID  - demo-embase-{number:04d}")
+    note = note_for(pub) if pub["made_up"] == "yes" else (
+        f"Demo Embase-like record of a real publication; fields from {SOURCE_NAME}/"
+        f"{pub['source_file'].split('/')[-1]} rows {pub['source_rows'].replace(';', ', ')}."
+    )
+    if pub["made_up"] != "yes" and pub["verified"] != "yes":
+        note += " Source row not verified: illustrative."
+    out.append(f"N1  - {note}")
+    out.append(f"DB  - Embase (demo export{', MADE-UP record' if pub['made_up'] == 'yes' else ''})")
+    out.append("ER  - ")
+    return "\n".join(out)
+
+
+# --- extraction values ------------------------------------------------------------------------
+
+
+def t975(df: int) -> float:
+    from scipy import stats  # only the generator needs scipy here
+
+    return float(stats.t.ppf(0.975, df))
+
+
+def extraction_rows(shared: Path) -> list[dict[str, str]]:
+    trials = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
+    rows: list[dict[str, str]] = []
+
+    def add(key: str | None, **kw: object) -> None:
+        base: dict[str, object] = {
+            "study": "",
+            "publication": "",
+            "source_row": key or "",
+            "source_url": trials[key]["source_url"] if key else "",
+            "source_verified": trials[key]["verified"] if key else "n/a",
+            "comparison": "",
+            "intervention_class": "",
+            "control_class": "",
+            "outcome_domain": "",
+            "instrument": "",
+            "timepoint": "",
+            "timepoint_days": "",
+            "data_type": "",
+            "m1": "",
+            "sd1": "",
+            "n1": "",
+            "m2": "",
+            "sd2": "",
+            "n2": "",
+            "events1": "",
+            "events2": "",
+            "yi": "",
+            "se": "",
+            "crps_criteria": trials[key]["crps_criteria"] if key else "",
+            "illustrative": "no",
+            "illustrative_reason": "",
+            "how_obtained": "",
+        }
+        base.update(kw)
+        rows.append({k: str(v) for k, v in base.items()})
+
+    s = trials["sigtermans2009_pain_wk1"]
+    add(
+        "sigtermans2009_pain_wk1",
+        study="Sigtermans 2009",
+        publication="sigtermans2009",
+        comparison="IV ketamine vs placebo",
+        intervention_class="iv_ketamine",
+        control_class="placebo",
+        outcome_domain="pain",
+        instrument="NRS 0-10",
+        timepoint=s["timepoint"],
+        timepoint_days=7,
+        data_type="continuous",
+        m1=s["int_value"],
+        sd1=round(float(s["int_spread"]) * math.sqrt(30), 4),
+        n1=s["n_intervention"],
+        m2=s["ctrl_value"],
+        sd2=round(float(s["ctrl_spread"]) * math.sqrt(30), 4),
+        n2=s["n_control"],
+        illustrative="yes",
+        illustrative_reason="the source prints mean +/- without saying SD or SEM; treated as SEM (SD = SEM x sqrt(n))",
+        how_obtained="means and n as in the source; SD = 0.51 x sqrt(30) and 0.48 x sqrt(30) (Cochrane Handbook 6.5.2.2)",
+    )
+    add(
+        "schwartzman2009",
+        study="Schwartzman 2009",
+        publication="schwartzman2009",
+        comparison="IV ketamine vs placebo",
+        intervention_class="iv_ketamine",
+        control_class="placebo",
+        outcome_domain="pain",
+        instrument="NRS 0-10",
+        timepoint="end of 10-day treatment",
+        timepoint_days=10,
+        data_type="continuous",
+        m1="5.1",
+        sd1="2.2",
+        n1="9",
+        m2="7.0",
+        sd2="1.9",
+        n2="10",
+        illustrative="yes",
+        illustrative_reason="MADE-UP numbers: the source has no per-arm figures (it reports only p<0.05 reductions with ketamine); invented to show pooling",
+        how_obtained="made up for the demo, in the direction the source reports",
+    )
+    k = trials["kemler2000_pain_6mo"]
+    add(
+        "kemler2000_pain_6mo",
+        study="Kemler 2000",
+        publication="kemler2000",
+        comparison="Spinal cord stimulation vs control",
+        intervention_class="spinal_cord_stimulation",
+        control_class="physical_therapy",
+        outcome_domain="pain",
+        instrument="VAS 0-10 cm",
+        timepoint=k["timepoint"] + " (change from baseline)",
+        timepoint_days=182,
+        data_type="continuous",
+        m1=k["int_value"],
+        sd1="2.5",
+        n1=k["n_intervention"],
+        m2=k["ctrl_value"],
+        sd2="2.0",
+        n2=k["n_control"],
+        illustrative="yes",
+        illustrative_reason="SDs are not in the source: 2.5 and 2.0 are assumed",
+        how_obtained="mean changes and n as in the source; SDs assumed",
+    )
+    m = trials["moseley2006_pain"]
+    lo1, hi1 = (float(x) for x in m["int_spread"].split(";"))
+    lo2, hi2 = (float(x) for x in m["ctrl_spread"].split(";"))
+    n1, n2 = 25, 26
+    add(
+        "moseley2006_pain",
+        study="Moseley 2006",
+        publication="moseley2006",
+        comparison="Graded motor imagery vs control",
+        intervention_class="graded_motor_imagery",
+        control_class="physical_therapy",
+        outcome_domain="pain",
+        instrument="VAS 0-100 mm",
+        timepoint=m["timepoint"] + " (change from baseline)",
+        timepoint_days=42,
+        data_type="continuous",
+        m1=-float(m["int_value"]),
+        sd1=round(math.sqrt(n1) * (hi1 - lo1) / (2 * t975(n1 - 1)), 4),
+        n1=n1,
+        m2=-float(m["ctrl_value"]),
+        sd2=round(math.sqrt(n2) * (hi2 - lo2) / (2 * t975(n2 - 1)), 4),
+        n2=n2,
+        illustrative="yes",
+        illustrative_reason="per-arm n not in the source (51 randomised): 25/26 assumed; SD derived from each arm's 95% CI with that n",
+        how_obtained="mean decrease entered as a negative change; SD = sqrt(n) x (upper - lower) / (2 t(0.975, n-1)) (Cochrane Handbook 6.5.2.2)",
+    )
+    me = trials["meier2009_brush"]
+    lo, hi = (float(x) for x in me["int_spread"].split(";"))
+    add(
+        "meier2009_brush",
+        study="Meier 2009",
+        publication="meier2009",
+        comparison="Sympathetic block vs control",
+        intervention_class="sympathetic_block",
+        control_class="sham",
+        outcome_domain="pain",
+        instrument="NRS 0-10 (brush allodynia)",
+        timepoint=me["timepoint"],
+        timepoint_days=1,
+        data_type="reported_difference",
+        yi=me["int_value"],
+        se=round((hi - lo) / (2 * 1.959963984540054), 4),
+        n1=me["n_randomised"],
+        n2=me["n_randomised"],
+        illustrative="no",
+        how_obtained="mean difference and 95% CI as in the source (crossover); SE = (upper - lower) / (2 x 1.96) (Cochrane Handbook 6.5.2.3); control = IV lidocaine with sham (saline) sympathetic block",
+    )
+    g = trials["goebel2010_pain"]
+    lo, hi = (float(x) for x in g["int_spread"].split(";"))
+    add(
+        "goebel2010_pain",
+        study="Goebel 2010",
+        publication="goebel2010",
+        comparison="IVIG vs placebo",
+        intervention_class="ivig",
+        control_class="placebo",
+        outcome_domain="pain",
+        instrument="NRS 0-10",
+        timepoint=g["timepoint"],
+        timepoint_days=12,
+        data_type="reported_difference",
+        yi=-float(g["int_value"]),
+        se=round((hi - lo) / (2 * 1.959963984540054), 4),
+        n1="12",
+        n2="12",
+        illustrative="no",
+        how_obtained="the source gives pain after IVIG 1.55 lower than after saline (95% CI 1.29 to 1.82), entered as MD -1.55; SE from the CI (Cochrane Handbook 6.5.2.3); crossover, 12 completers",
+    )
+    # bisphosphonates: the source confirms the trials and direction but gives no arm figures
+    for key, study, pub, days, tp, n1s, n2s, m1v, m2v, why_n in [
+        ("varenna2000_pain_d40", "Varenna 2000", "varenna2000", 40, "day 40", "15", "17", "30", "52", ""),
+        ("robinson2004", "Robinson 2004", "robinson2004", 91, "3 months", "14", "13", "38", "55", ""),
+        ("adami1997", "Adami 1997", "adami1997", 28, "4 weeks", "10", "10", "35", "58", "; per-arm n assumed 10/10 (20 randomised)"),
+    ]:
+        add(
+            key,
+            study=study,
+            publication=pub,
+            comparison="Bisphosphonate vs placebo",
+            intervention_class="bisphosphonate",
+            control_class="placebo",
+            outcome_domain="pain",
+            instrument="VAS 0-100 mm",
+            timepoint=tp,
+            timepoint_days=days,
+            data_type="continuous",
+            m1=m1v,
+            sd1="20",
+            n1=n1s,
+            m2=m2v,
+            sd2="22",
+            n2=n2s,
+            illustrative="yes",
+            illustrative_reason="MADE-UP means and SDs: the source has no arm-level pain figures for this trial" + why_n,
+            how_obtained="made up for the demo, in the direction the source reports",
+        )
+    o = trials["oerlemans1999_impairment_PT"]
+    add(
+        "oerlemans1999_impairment_PT",
+        study="Oerlemans 1999",
+        publication="oerlemans1999",
+        comparison="Physical therapy vs control",
+        intervention_class="physical_therapy",
+        control_class="usual_care",
+        outcome_domain="function",
+        instrument="whole-body impairment % (AMA Guides)",
+        timepoint=o["timepoint"],
+        timepoint_days=365,
+        data_type="continuous",
+        m1=o["int_value"],
+        sd1="9",
+        n1="45",
+        m2=o["ctrl_value"],
+        sd2="9",
+        n2="45",
+        illustrative="yes",
+        illustrative_reason="SDs and per-arm n are not in the source (135 randomised to 3 arms): SD 9 and n 45/45 assumed",
+        how_obtained="means as in the source; SD and n assumed",
+    )
+    add(
+        "sigtermans2009_function",
+        study="Sigtermans 2009",
+        publication="sigtermans2009",
+        comparison="IV ketamine vs placebo",
+        intervention_class="iv_ketamine",
+        control_class="placebo",
+        outcome_domain="function",
+        instrument="Walking Ability Questionnaire",
+        timepoint="week 12",
+        timepoint_days=84,
+        data_type="continuous",
+        m1="9.8",
+        sd1="4.1",
+        n1="30",
+        m2="10.1",
+        sd2="4.3",
+        n2="30",
+        illustrative="yes",
+        illustrative_reason="MADE-UP numbers and instrument: the source reports no functional improvement but no figures",
+        how_obtained="made up for the demo, consistent with 'no functional improvement'",
+    )
+    add(
+        "schwartzman2009",
+        study="Schwartzman 2009",
+        publication="schwartzman2009",
+        comparison="IV ketamine vs placebo",
+        intervention_class="iv_ketamine",
+        control_class="placebo",
+        outcome_domain="function",
+        instrument="Pain Disability Index",
+        timepoint="3 months",
+        timepoint_days=84,
+        data_type="continuous",
+        m1="38",
+        sd1="14",
+        n1="9",
+        m2="41",
+        sd2="13",
+        n2="10",
+        illustrative="yes",
+        illustrative_reason="MADE-UP numbers and instrument: a forum summary of the source reports no difference in function; no figures",
+        how_obtained="made up for the demo",
+    )
+    kg = trials["kemler2000_gpe_6mo"]
+    add(
+        "kemler2000_gpe_6mo",
+        study="Kemler 2000",
+        publication="kemler2000",
+        comparison="Spinal cord stimulation vs control",
+        intervention_class="spinal_cord_stimulation",
+        control_class="physical_therapy",
+        outcome_domain="responders",
+        instrument=kg["instrument"],
+        timepoint=kg["timepoint"],
+        timepoint_days=182,
+        data_type="binary",
+        events1=round(float(kg["int_value"]) / 100 * int(kg["n_intervention"])),
+        n1=kg["n_intervention"],
+        events2=round(float(kg["ctrl_value"]) / 100 * int(kg["n_control"])),
+        n2=kg["n_control"],
+        illustrative="yes",
+        illustrative_reason="event counts rounded from the reported percentages (39% of 36, 6% of 18)",
+        how_obtained="events = round(percent x n / 100)",
+    )
+    return rows
+
+
+def screening_rows(pubs: list[dict[str, str]], embase_only: list[dict[str, str]]) -> list[dict[str, str]]:
+    out = []
+    for pub in [*pubs, *embase_only]:
+        key = pub["key"]
+        if pub["kind"] == "trial":
+            ta = "include"
+            reason = ""
+        elif pub["kind"] == "review":
+            ta, reason = "exclude", TA_EXCLUDE_DESIGN
+        else:
+            ta, reason = "exclude", "off-topic (made-up record)"
+        a, b, c = TA_DISAGREE.get(key, (ta, ta, ""))
+        final_ta = c or a
+        ft_a = ft_b = ft_c = ""
+        if final_ta == "include":
+            dec, why = FT_DECISIONS.get(key, ("include", ""))
+            ft_a = ft_b = f"{dec}|{why}"
+            if key in FT_DISAGREE:
+                ft_a, ft_b, ft_c = FT_DISAGREE[key]
+        out.append(
+            {
+                "key": key,
+                "made_up": pub["made_up"],
+                "ta_alice": a,
+                "ta_bob": b,
+                "ta_carol": c,
+                "ta_note": reason,
+                "ft_alice": ft_a,
+                "ft_bob": ft_b,
+                "ft_carol": ft_c,
+            }
+        )
+    return out
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args = parser.parse_args()
+    shared: Path = args.shared
+    OUT.mkdir(parents=True, exist_ok=True)
+    pubs = build_publications(shared)
+    by_key = {p["key"]: p for p in pubs}
+
+    in_pubmed = [p for p in pubs if p["key"] not in EMBASE_ONLY_REAL]
+    articles = [article_xml(p) for p in in_pubmed]
+    (OUT / "pubmed_efetch.xml").write_text(
+        XML_HEAD + "<PubmedArticleSet>\n" + "\n".join(articles) + "\n</PubmedArticleSet>\n", encoding="utf-8"
+    )
+    searches: dict[str, list[str]] = {"crps-ketamine": [], "crps-other-treatments": []}
+    for p in in_pubmed:
+        labels = list(searches) if p["search"] == "both" else [p["search"]]
+        for label in labels:
+            searches[label].append(p["pmid"])
+    (OUT / "searches.json").write_text(json.dumps(searches, indent=2) + "\n", encoding="utf-8")
+
+    embase_only = []
+    for n, item in enumerate(MADE_UP_EMBASE):
+        embase_only.append(
+            {
+                **item,
+                "kind": "made-up",
+                "made_up": "yes",
+                "pmid": "",
+                "pmid_kind": "",
+                "first_author": item["authors"].split(",")[0],
+                "volume": "",
+                "issue": "",
+                "pages": "",
+                "doi": f"10.5555/demo.embase.{n + 1}",
+                "pubtype": "Conference Abstract" if item["type"] == "CONF" else "Article",
+                "source_file": "made up for the demo (tools/make_demo_data.py)",
+                "source_rows": "",
+                "source_url": "",
+                "verified": "n/a",
+                "search": "",
+            }
+        )
+    ris = []
+    number = 1
+    ris_keys = []
+    for key in [*EMBASE_OVERLAP, *EMBASE_ONLY_REAL]:
+        ris.append(ris_record(by_key[key], number))
+        ris_keys.append((key, number))
+        number += 1
+    for item in embase_only:
+        ris.append(ris_record(item, number, ty=item["type"]))
+        ris_keys.append((item["key"], number))
+        number += 1
+    (OUT / "embase_export.ris").write_text("\n\n".join(ris) + "\n", encoding="utf-8")
+
+    ris_ids = {key: f"demo-embase-{n:04d}" for key, n in ris_keys}
+    prov = []
+    for p in [*pubs, *embase_only]:
+        prov.append(
+            {
+                "key": p["key"],
+                "made_up": p["made_up"],
+                "kind": p["kind"],
+                "pmid": p["pmid"] if p["key"] not in EMBASE_ONLY_REAL else "",
+                "pmid_kind": (p["pmid_kind"] if p["key"] not in EMBASE_ONLY_REAL else ""),
+                "in_pubmed_xml": "yes" if p["key"] in {q["key"] for q in in_pubmed} else "no",
+                "pubmed_searches": ";".join(lbl for lbl, ids in searches.items() if p["pmid"] in ids and p["key"] not in EMBASE_ONLY_REAL),
+                "embase_ris_id": ris_ids.get(p["key"], ""),
+                "first_author": p["first_author"],
+                "year": p["year"],
+                "title": p["title"],
+                "journal": p["journal"],
+                "doi": p["doi"],
+                "source_file": p["source_file"],
+                "source_rows": p["source_rows"],
+                "source_url": p["source_url"],
+                "source_verified": p["verified"],
+                "illustrative": "yes" if p["made_up"] == "yes" or p["verified"] == "no" else "no",
+            }
+        )
+    for key, why in TRIALS_SKIPPED.items():
+        prov.append(
+            {
+                "key": key,
+                "made_up": "no",
+                "kind": "not transcribed",
+                **{f: "" for f in ("pmid", "pmid_kind", "in_pubmed_xml", "pubmed_searches", "embase_ris_id", "first_author", "year", "title", "journal", "doi")},
+                "source_file": "crps/trials.csv",
+                "source_rows": key,
+                "source_url": why,
+                "source_verified": "no",
+                "illustrative": "",
+            }
+        )
+    write_csv(OUT / "provenance.csv", prov)
+    write_csv(OUT / "extraction_values.csv", extraction_rows(shared))
+    write_csv(OUT / "screening_script.csv", screening_rows(pubs, embase_only))
+    shutil.copyfile(ROOT / "protocols" / "ketamine-crps.yaml", OUT / "protocol.yaml")
+    print(
+        f"wrote {OUT}: {len(in_pubmed)} PubMed articles, {len(ris)} RIS records, "
+        f"{len(prov)} provenance rows, {len(extraction_rows(shared))} extraction rows"
+    )
+
+
+if __name__ == "__main__":
+    main()
