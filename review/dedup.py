@@ -1,0 +1,718 @@
+"""Find records that are the same publication: exact keys, then blocked fuzzy matching.
+
+The algorithm follows what a bibliographer does by hand (Rathbone et al. 2015, Syst Rev 4:6;
+Hair et al. 2023, BMC Biol 21:189 ASySD; Wagner's bib-dedupe):
+
+1. Normalise each record once (title without language tags, HTML or case; author surnames;
+   journal words for abbreviation-aware comparison; first/last page with '221-8' expanded to
+   '221-228'; volume digits; DOI; PMID) and flag what kind of item it is (erratum, comment or
+   reply, retraction, conference abstract/supplement).
+2. Generate candidate pairs by BLOCKING, never all pairs: same DOI, same PMID, same title
+   start, same title end, same (year, volume, first page), same (first author, year, title
+   word). Big blocks are compared only within a sorted window, so the cost grows near-linearly.
+3. Score each candidate with rapidfuzz on title, authors and journal, and apply hard
+   vetoes that keep different publications apart: different DOIs or PMIDs, years more than one
+   apart, different volume or first page, an erratum/comment/reply against the paper itself,
+   a conference abstract against a journal article.
+4. Merge 'same' pairs best first with a union-find that refuses any merge that would put two
+   conflicting records in one group (so A~B, B~C cannot chain two papers together).
+   People's answers come first: a 'same' answer merges, a 'different' answer never merges.
+5. Keep one record per group: PubMed's first, then the most complete.
+
+Pairs with good but not conclusive evidence are returned as 'uncertain' for a person to judge.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from review.errors import InputError
+from review.records import Record, normalise_doi, normalise_pmid, parse_year
+
+__all__ = [
+    "DedupOutcome",
+    "Pair",
+    "Prepared",
+    "compare",
+    "find_duplicates",
+    "page_range",
+    "prepare",
+]
+
+Verdict = Literal["same", "uncertain", "different"]
+
+#: Largest block compared all-pairs; bigger blocks are compared within a sorted window.
+MAX_BLOCK = 40
+#: Window (neighbours each side) used inside big blocks.
+WINDOW = 8
+
+_GREEK = {
+    "α": " alpha ",
+    "β": " beta ",
+    "γ": " gamma ",
+    "δ": " delta ",
+    "ε": " epsilon ",
+    "κ": " kappa ",
+    "λ": " lambda ",
+    "μ": " mu ",
+    "σ": " sigma ",
+    "τ": " tau ",
+    "ω": " omega ",
+}
+_GREEK_RE = re.compile("|".join(_GREEK))
+_TAGS = re.compile(r"<[^>]+>")
+_NONWORD = re.compile(r"[\W_]+", re.UNICODE)
+# a trailing bracketed note such as "[Chinese]", "[Article in German]", "[see comments]"
+_TRAILING_NOTE = re.compile(r"\s*[\[(][^\[\]()]{1,40}[\])]\s*\.?\s*$")
+_LANG_NOTE = re.compile(
+    r"[\[(]\s*(?:article\s+in\s+|in\s+)?(?:chinese|japanese|german|french|spanish|italian|russian|"
+    r"polish|portuguese|dutch|czech|korean|hungarian|turkish|danish|swedish|norwegian|finnish|"
+    r"hebrew|croatian|serbian|slovak|greek|persian|english\s+abstract)[^\]\)]*[\])]",
+    re.IGNORECASE,
+)
+# notes databases append to a title: "[Erratum appears in ...]", "[see comments]", "[Retraction in ...]"
+_NOTE = re.compile(
+    r"\.?\s*\[(?:erratum|errata|comment|comments|retraction|retracted|see|corrected|published erratum|update|"
+    r"reprint|expression of concern|summary for patients)[^\]]*(?:\]|$)",
+    re.IGNORECASE,
+)
+# Web of Science's correction records end with "(vol 142, pg 310, 2003)"
+_WOS_CORRECTION = re.compile(r"\(\s*vol\.?\s*\d+\s*,?\s*(?:pg|p)\.?\s*[a-z]*\d+", re.IGNORECASE)
+_STOP = frozenset({"the", "a", "an", "of", "and", "in", "on", "for", "to", "with", "de", "la", "le", "der", "und"})
+_JOURNAL_STOP = frozenset({"the", "of", "and", "in", "for", "on", "de", "la", "der", "und", "journal", "j"})
+
+# What kind of item a title announces. A bibliographer never merges one kind with another.
+_KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "erratum",
+        re.compile(
+            r"^\s*(?:erratum|errata|corrigendum|correction|corrections)\b|\b(?:erratum|errata|corrigendum)\b"
+            r"|\bcorrection\s+(?:to|of)\s*[:\-\"']|^\s*notice of (?:correction|duplicate)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "retraction",
+        re.compile(r"^\s*(?:retraction|retracted|withdrawn|notice of retraction)\b|\bexpression of concern\b", re.I),
+    ),
+    (
+        "reply",
+        re.compile(
+            r"^\s*(?:re|reply|response|in reply|author reply|authors reply|authors' reply|comment|comments|"
+            r"commentary|letter|editorial comment)\s*(?:to|on|:|-|\.)|\b(?:author'?s'? reply|authors? response|"
+            r"reply to|in reply to|response to (?:the )?(?:letter|comment|commentary|editorial|correspondence)|"
+            r"comment on|commentary on)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
+
+
+def _fold(text: str) -> str:
+    """Lower-case words: HTML unescaped, tags dropped, Greek letters named, accents folded."""
+    text = html.unescape(html.unescape(text))
+    text = _TAGS.sub(" ", text)
+    text = _GREEK_RE.sub(lambda m: _GREEK[m.group(0)], text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _NONWORD.sub(" ", text.lower())
+    return " ".join(text.split())
+
+
+def normal_title(title: str | None) -> str:
+    """Title for matching: language notes such as '[Chinese]' and a short trailing note removed."""
+    if not title:
+        return ""
+    text = _NOTE.sub(" ", title)
+    text = _LANG_NOTE.sub(" ", text)
+    stripped = _TRAILING_NOTE.sub("", text)
+    if len(stripped) >= 20:
+        text = stripped
+    return _fold(text)
+
+
+def title_kind(title: str | None) -> str:
+    """'erratum', 'retraction', 'reply' or '' (an ordinary paper) from the title's wording."""
+    if not title:
+        return ""
+    if _WOS_CORRECTION.search(title):
+        return "erratum"
+    title = _NOTE.sub(" ", title)
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(title):
+            return kind
+    return ""
+
+
+def page_range(pages: str | None) -> tuple[str, str]:
+    """First and last page as strings of digits (with prefix letters), '221-8' -> ('221', '228').
+
+    MEDLINE prints ranges abbreviated ('221-8', '1297-306'); other databases print them in full
+    ('221-228'). Expanding the end page makes both forms equal. An e-locator ('e1234') is kept
+    as the first page.
+    """
+    if not pages:
+        return "", ""
+    nums = _PAGE_NUM.findall(str(pages))
+    if not nums:
+        return "", ""
+    first = nums[0].lower()
+    last = nums[1].lower() if len(nums) > 1 else ""
+    fd = re.sub(r"\D", "", first)
+    ld = re.sub(r"\D", "", last)
+    if fd and ld and len(ld) < len(fd):
+        ld = fd[: len(fd) - len(ld)] + ld
+    prefix = re.sub(r"\d.*", "", first)
+    return prefix + fd if fd else first, ld
+
+
+def _digits(value: str | None) -> str:
+    if not value:
+        return ""
+    match = re.search(r"\d+", str(value))
+    return str(int(match.group(0))) if match else ""
+
+
+_ISSUE = re.compile(r"\s*(?:no\.?\s*|issue\s*)?(\d{1,4})(?:\s*[-/]\s*\d{1,4})?\s*", re.IGNORECASE)
+
+
+def _issue(value: Any) -> str:
+    """An issue number ('3', 'No. 3', '3-4' -> '3'); '' for anything else (e-locators, notes)."""
+    if value is None:
+        return ""
+    match = _ISSUE.fullmatch(str(value))
+    return str(int(match.group(1))) if match else ""
+
+
+_INITIALS_ONLY = re.compile(r"^[a-z]{1,3}$")
+
+
+def _surnames(authors: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Author family names in order (folded), from 'Family, G.' / 'G. Family' / 'Family G' forms."""
+    if not authors:
+        return ()
+    if isinstance(authors, str):
+        parts: Iterable[str] = re.split(r";|\s+and\s+|\n", authors)
+    else:
+        parts = authors
+    out: list[str] = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        if "," in part:
+            family = part.split(",", 1)[0]
+            words = _fold(family).split()
+        else:
+            words = [w for w in _fold(part).split() if not _INITIALS_ONLY.match(w) or len(w) > 3]
+            # 'Adeli K' and 'K Adeli': the long word is the family name
+            words = [w for w in words if len(w) > 1] or _fold(part).split()[:1]
+        if words:
+            out.append(" ".join(words))
+    return tuple(out)
+
+
+def _journal_words(journal: str | None) -> tuple[str, ...]:
+    if not journal:
+        return ()
+    text = journal.split("=")[0]
+    return tuple(w for w in _fold(text).split() if w not in _JOURNAL_STOP)
+
+
+def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
+    """1.0 when one journal name abbreviates the other ('Curr Opin Lipidol' ~ 'Current opinion
+    in lipidology'), else the rapidfuzz token ratio of the two (0-1); 0.5 if either is missing."""
+    if not a or not b:
+        return 0.5
+    if a == b:
+        return 1.0
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) == len(long_) and all(l.startswith(s) or s.startswith(l) for s, l in zip(short, long_, strict=True)):
+        return 1.0
+    # each abbreviated word must start a word of the full name, in order
+    j = 0
+    for s in short:
+        while j < len(long_) and not long_[j].startswith(s):
+            j += 1
+        if j == len(long_):
+            break
+        j += 1
+    else:
+        if len(short) >= 2 or len(long_) == 1:
+            return 1.0
+    return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One record's normalised matching fields (see :func:`prepare`)."""
+
+    title: str
+    surnames: tuple[str, ...]
+    name_tokens: frozenset[str]
+    year: int | None
+    journal: tuple[str, ...]
+    volume: str
+    issue: str
+    first_page: str
+    last_page: str
+    doi: str
+    pmid: str
+    kind: str
+    supplement: frozenset[str]
+    conference: bool
+    generic: bool
+    completeness: int
+    pubmed: bool
+
+    @property
+    def page_digits(self) -> str:
+        """The first page's digits ('S12' -> '12')."""
+        return _digits(self.first_page)
+
+    @property
+    def multi_page(self) -> bool:
+        """True when the pages span more than one page (an article, not an abstract)."""
+        f, last = _digits(self.first_page), _digits(self.last_page)
+        return bool(f and last and int(last) > int(f))
+
+
+_FIELDS = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "abstract", "isbn")
+_SUPPL = re.compile(r"suppl|supplement|meeting\s*a[b]?stracts?|abstracts?\b", re.IGNORECASE)
+_CONF_SPLIT = re.compile(r"\.?\s*\bconference\s*:|\.\s*(?:conference|meeting|congress)\b", re.IGNORECASE)
+_CONF_WORDS = re.compile(
+    r"\b(?:abstracts?|conference|congress|proceedings|meeting|symposium|workshop|colloquium|"
+    r"conf|proc|symp|congr)\b",
+    re.IGNORECASE,
+)
+# Titles that many different items share: they only match with a full citation
+_GENERIC = re.compile(
+    r"^(?:editorial|editor s (?:comments?|note|introduction)|guest editorial|introduction|preface|foreword|"
+    r"letter|letters|reply|response|comment|commentary|correspondence|erratum|correction|corrigendum|"
+    r"in this issue|news|book reviews?|announcements?|abstracts?|index|contents|table of contents|"
+    r"obituary|acknowledgements?|reviewers|errata|notes?|highlights)\b",
+)
+
+
+def _get(row: Any, name: str) -> Any:
+    if isinstance(row, Record):
+        if name == "isbn":
+            return row.issn
+        return getattr(row, name, None)
+    value = row.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return None
+    return value
+
+
+def prepare(row: Record | Mapping[str, Any]) -> Prepared:
+    """Normalise one record (a Record or a mapping with COLUMNS-style keys) for matching."""
+    raw_title = _get(row, "title")
+    raw_title = str(raw_title) if raw_title is not None else ""
+    title = normal_title(raw_title)
+    authors = _get(row, "authors")
+    if authors is not None and not isinstance(authors, (str, tuple, list)):
+        authors = str(authors)
+    surnames = _surnames(authors)
+    names = authors if isinstance(authors, str) else "; ".join(authors or ())
+    journal = _get(row, "journal")
+    journal = str(journal) if journal is not None else ""
+    volume = _get(row, "volume")
+    issue = _get(row, "issue")
+    pages = _get(row, "pages")
+    first, last = page_range(str(pages) if pages is not None else None)
+    doi = normalise_doi(str(_get(row, "doi") or "")) or ""
+    pmid = normalise_pmid(str(_get(row, "pmid") or "")) or ""
+    source = str(_get(row, "source") or "").lower()
+    suppl_text = " ".join(str(x) for x in (volume, issue) if x is not None)
+    in_suppl = bool(_SUPPL.search(suppl_text))
+    conference = bool(_CONF_WORDS.search(journal)) or in_suppl
+    journal_main = _CONF_SPLIT.split(journal, maxsplit=1)[0] or journal
+    filled = sum(1 for n in _FIELDS if _get(row, n) not in (None, "", ()))
+    words = [w for w in title.split() if w not in _STOP]
+    return Prepared(
+        title=title,
+        surnames=surnames,
+        name_tokens=frozenset(w for w in _fold(names).split() if len(w) > 1),
+        year=parse_year(str(_get(row, "year") or "")),
+        journal=_journal_words(journal_main),
+        volume=_digits(str(volume) if volume is not None else None),
+        issue="" if in_suppl else _issue(issue),
+        first_page=first,
+        last_page=last,
+        doi=doi,
+        pmid=pmid,
+        kind=title_kind(raw_title),
+        supplement=frozenset(str(int(x)) for x in re.findall(r"\d+", suppl_text)) if in_suppl else frozenset(),
+        conference=conference,
+        generic=len(words) <= 2 or (len(words) <= 3 and bool(_GENERIC.match(title))),
+        completeness=filled,
+        pubmed=source == "pubmed" or bool(pmid),
+    )
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """True when two page numbers differ by one typo (one character changed, added or dropped)."""
+    return fuzz.ratio(x, y) >= 100.0 * (1 - 2 / (len(x) + len(y))) - 1e-9 if x and y else False
+
+
+def _same_volume(a: Prepared, b: Prepared) -> bool:
+    """Same volume, allowing for a supplement number put in the volume field by one database."""
+    if not a.volume or not b.volume:
+        return False
+    return a.volume == b.volume or a.volume in b.supplement or b.volume in a.supplement
+
+
+def _conflict(a: Prepared, b: Prepared) -> str:
+    """Why two records cannot be one publication ('' when nothing forbids it).
+
+    A shared DOI or PMID outweighs a page or volume discrepancy (databases print e-locators,
+    page counts and supplements differently) but never a different kind of item or a year
+    more than one apart.
+    """
+    if a.doi and b.doi and a.doi != b.doi:
+        return "different DOI"
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        return "different PMID"
+    if a.kind != b.kind:
+        return f"{a.kind or 'paper'} vs {b.kind or 'paper'}"
+    if a.year and b.year and abs(a.year - b.year) > 1:
+        return "years differ"
+    if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
+        return ""
+    vol_eq = _same_volume(a, b)
+    if a.volume and b.volume and not vol_eq:
+        return "different volume"
+    fa, fb = a.page_digits, b.page_digits
+    if a.issue and b.issue and a.issue != b.issue and a.volume == b.volume and a.issue not in (fa, fb) and b.issue not in (fa, fb):
+        return "different issue"
+    if fa and fb and fa != fb:
+        if not (a.last_page and a.last_page == b.last_page and _one_edit(fa, fb)):
+            return "different pages"
+    if a.conference != b.conference:
+        article = b if a.conference else a
+        suppl_volume = vol_eq and a.volume != b.volume
+        if article.multi_page and not suppl_volume and not (vol_eq and fa and fa == fb):
+            return "conference abstract vs article"
+    return ""
+
+
+def _author_score(a: Prepared, b: Prepared) -> float:
+    """Share of one list's family names found among the other's name words (0-1); 0.5 if missing.
+
+    Name words include given names, so 'Andrea, C.' (names swapped by a database) still
+    matches 'Carignani, Andrea'.
+    """
+    if not a.surnames or not b.surnames:
+        return 0.5
+    best = 0.0
+    for x, y in ((a, b), (b, a)):
+        fam = {w for name in x.surnames for w in name.split() if len(w) > 1}
+        if not fam:
+            continue
+        best = max(best, len(fam & y.name_tokens) / len(fam))
+    if best < 1.0:
+        first = fuzz.ratio(a.surnames[0], b.surnames[0]) / 100.0
+        if first >= 0.85:
+            best = max(best, min(first, 0.9))
+    return best
+
+
+def _prefix_title(a: str, b: str) -> bool:
+    """One title is the other's main title (the other adds a subtitle), at least 3 words long."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short.split()) >= 3 and long_.startswith(short + " ")
+
+
+def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[Verdict, float, str]:
+    """Judge one pair: ('same'|'uncertain'|'different', score 0-1, reason).
+
+    Hard vetoes first (:func:`_conflict`); then the evidence: title similarity (rapidfuzz
+    Indel ratio of the normalised titles), authors, year, journal (abbreviation-aware), volume
+    and pages. 'same' needs a near-identical title backed by the other fields, an identical
+    DOI/PMID with a similar title, or the full citation (journal, year, volume, page range,
+    authors) of a translated or retitled record.
+    """
+    why = _conflict(a, b)
+    if why:
+        return "different", 0.0, why
+    if title_sim is None:
+        title_sim = fuzz.ratio(a.title, b.title) / 100.0 if a.title and b.title else 0.0
+    authors = _author_score(a, b)
+    journal = journal_match(a.journal, b.journal)
+    same_year = a.year is not None and a.year == b.year
+    vol_eq = _same_volume(a, b)
+    page_eq = bool(a.page_digits and a.page_digits == b.page_digits)
+    last_eq = bool(a.last_page and a.last_page == b.last_page)
+    id_eq = bool((a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid))
+    citation = vol_eq and page_eq
+    full_citation = citation and last_eq and a.multi_page and journal >= 0.8
+    score = 0.55 * title_sim + 0.2 * authors + 0.1 * journal + 0.05 * same_year + 0.05 * vol_eq + 0.05 * page_eq
+    # a conference record against a journal record that carries a DOI: maybe abstract vs paper
+    article = b if a.conference else a
+    conf_mismatch = a.conference != b.conference and not citation and not id_eq and bool(article.doi)
+    if not a.title or not b.title:
+        # a record without a title: only an identical id or full citation
+        if id_eq or (full_citation and same_year and authors >= 0.9):
+            return "uncertain", score, "no title; citation matches"
+        return "different", score, "no title"
+    if a.generic or b.generic:
+        # 'Editorial', "Editor's comments": many items share these titles
+        pages_ok = (page_eq and (last_eq or not (a.last_page or b.last_page))) or not (a.first_page or b.first_page)
+        if title_sim >= 0.9 and (id_eq or (vol_eq and a.issue == b.issue and pages_ok and same_year)):
+            return "same", score, "generic title, full citation matches"
+        return "different", score, "generic title"
+    year_ok = same_year or (citation and a.year is not None and b.year is not None) or (id_eq and title_sim >= 0.9)
+    if a.year is None or b.year is None:
+        year_ok = citation or id_eq
+    if id_eq:
+        if title_sim >= 0.8 or _prefix_title(a.title, b.title) or (title_sim >= 0.6 and authors >= 0.8):
+            return "same", max(score, 0.95), "same DOI/PMID"
+        if title_sim >= 0.6:
+            return "uncertain", score, "same DOI/PMID, titles differ"
+        return "different", score, "same DOI but different titles (supplement or shared DOI)"
+    if authors < 0.34 and not (title_sim >= 0.97 and citation):
+        return ("uncertain" if title_sim >= 0.95 and year_ok else "different"), score, "authors differ"
+    verdict: Verdict = "different"
+    reason = "titles differ"
+    if title_sim >= 0.95 and year_ok:
+        if citation or journal >= 0.8 or authors >= 0.8:
+            verdict, reason = "same", "title, authors and year match"
+        else:
+            verdict, reason = "uncertain", "title and year match, little else"
+    elif title_sim >= 0.90 and citation and year_ok and authors >= 0.5:
+        verdict, reason = "same", "title close, citation matches"
+    elif title_sim >= 0.8 and citation and year_ok and authors >= 0.8 and journal >= 0.8:
+        verdict, reason = "same", "citation and authors match, title close"
+    elif _prefix_title(a.title, b.title) and citation and same_year and authors >= 0.8:
+        verdict, reason = "same", "main title and citation match (subtitle dropped)"
+    elif full_citation and same_year and authors >= 0.8:
+        verdict, reason = "same", "journal, year, volume, page range and authors match (translated title?)"
+    elif title_sim >= 0.95 and authors >= 0.8 and a.year and b.year and journal >= 0.8:
+        verdict, reason = "uncertain", "title and authors match, years one apart"
+    elif title_sim >= 0.85 and (year_ok or citation):
+        verdict, reason = "uncertain", "title close"
+    elif citation and same_year and authors >= 0.8 and title_sim >= 0.5:
+        verdict, reason = "uncertain", "citation matches, titles differ (translation?)"
+    if verdict == "same" and conf_mismatch:
+        return "uncertain", score, "conference record vs journal record: " + reason
+    return verdict, score, reason
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A compared pair of record positions (a < b) with its verdict."""
+
+    a: int
+    b: int
+    verdict: Verdict
+    score: float
+    reason: str
+
+
+@dataclass
+class DedupOutcome:
+    """Groups over the input records (by position) and the pairs behind them."""
+
+    group: np.ndarray  # group number per record (the position of the group's kept record)
+    kept: np.ndarray  # True for the one record kept per group
+    pairs: list[Pair] = field(default_factory=list)
+    n_candidates: int = 0
+
+    @property
+    def n_groups(self) -> int:
+        """Unique publications found."""
+        return int(self.kept.sum())
+
+    def uncertain(self) -> list[Pair]:
+        """Pairs a person should judge (not already in one group)."""
+        return [p for p in self.pairs if p.verdict == "uncertain" and self.group[p.a] != self.group[p.b]]
+
+    def members(self) -> dict[int, list[int]]:
+        """Group number -> member positions (groups of one included)."""
+        out: dict[int, list[int]] = defaultdict(list)
+        for i, g in enumerate(self.group.tolist()):
+            out[g].append(i)
+        return dict(out)
+
+
+def _blocks(prep: Sequence[Prepared]) -> Iterable[list[int]]:
+    keys: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for i, p in enumerate(prep):
+        if p.doi:
+            keys[("doi", p.doi)].append(i)
+        if p.pmid:
+            keys[("pmid", p.pmid)].append(i)
+        squashed = p.title.replace(" ", "")
+        if len(squashed) >= 12:
+            keys[("t0", squashed[:24])].append(i)
+            keys[("t1", squashed[-24:])].append(i)
+        if p.first_page and p.volume:
+            keys[("vp", p.volume, _digits(p.first_page), p.year)].append(i)
+        if p.surnames and p.year:
+            words = [w for w in p.title.split() if w not in _STOP]
+            longest = max(words, key=len) if words else ""
+            keys[("ay", p.surnames[0][:6], p.year, longest)].append(i)
+    for members in keys.values():
+        if len(members) > 1:
+            yield members
+
+
+def candidate_pairs(prep: Sequence[Prepared]) -> np.ndarray:
+    """Candidate pairs (i < j) from the blocking keys: an (n, 2) int array without repeats.
+
+    Blocks up to MAX_BLOCK records are compared all-pairs; bigger ones only between records
+    within WINDOW places of each other when sorted by title, so the work stays near-linear.
+    """
+    chunks: list[np.ndarray] = []
+    for members in _blocks(prep):
+        m = np.asarray(members, dtype=np.int64)
+        if len(m) <= MAX_BLOCK:
+            ii, jj = np.triu_indices(len(m), k=1)
+            chunks.append(np.stack([m[ii], m[jj]], axis=1))
+        else:
+            order = sorted(members, key=lambda k: prep[k].title)
+            o = np.asarray(order, dtype=np.int64)
+            for w in range(1, WINDOW + 1):
+                chunks.append(np.stack([o[:-w], o[w:]], axis=1))
+    if not chunks:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    pairs = np.sort(pairs, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return np.unique(pairs, axis=0)
+
+
+class _Groups:
+    """Union-find whose merges are refused when two members would conflict."""
+
+    def __init__(self, prep: Sequence[Prepared], apart: set[tuple[int, int]]) -> None:
+        self.parent = list(range(len(prep)))
+        self.members: dict[int, list[int]] = {i: [i] for i in range(len(prep))}
+        self.prep = prep
+        self.apart = apart
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def compatible(self, ra: int, rb: int) -> bool:
+        ma, mb = self.members[ra], self.members[rb]
+        if len(ma) * len(mb) > 400:
+            return False
+        for x in ma:
+            px = self.prep[x]
+            for y in mb:
+                key = (x, y) if x < y else (y, x)
+                if key in self.apart or _conflict(px, self.prep[y]):
+                    return False
+        return True
+
+    def union(self, a: int, b: int, check: bool = True) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if check and not self.compatible(ra, rb):
+            return False
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+        return True
+
+
+def _rows(data: Sequence[Record] | Any) -> list[Any]:
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):
+        return list(data.to_dict("records"))
+    return list(data)
+
+
+def find_duplicates(
+    data: Sequence[Record] | Any,
+    *,
+    answers: Mapping[tuple[int, int], bool] | None = None,
+    progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None,
+) -> DedupOutcome:
+    """Group the records that are the same publication.
+
+    Parameters
+    ----------
+    data
+        Records, or a DataFrame/list of mappings with columns such as ``title, authors, year,
+        journal, volume, issue, pages, doi, pmid, source`` (missing ones are fine).
+    answers
+        People's judgements by record position ``(i, j)`` (i < j): True = same publication
+        (always merged), False = different (never in one group).
+    progress
+        Optional wrapper ``progress(iterable, total, description)`` such as tqdm.
+
+    Returns
+    -------
+    DedupOutcome
+        ``group`` per record (the position of the group's kept record), ``kept``, and the
+        'same' and 'uncertain' pairs found.
+    """
+    rows = _rows(data)
+    wrap = progress or (lambda it, total, desc: it)
+    try:
+        prep = [prepare(r) for r in wrap(rows, len(rows), "normalising")]
+    except (TypeError, AttributeError) as exc:  # pragma: no cover - defensive
+        raise InputError(f"cannot read the records to deduplicate: {exc}") from exc
+    n = len(prep)
+    answers = dict(answers or {})
+    cand = candidate_pairs(prep)
+    titles = [p.title for p in prep]
+    if len(cand):
+        sims = cpdist(
+            [titles[i] for i in cand[:, 0]],
+            [titles[j] for j in cand[:, 1]],
+            scorer=fuzz.ratio,
+            workers=-1,
+        ) / 100.0
+    else:
+        sims = np.zeros(0)
+    pairs: list[Pair] = []
+    for (i, j), sim in wrap(zip(cand.tolist(), sims.tolist(), strict=True), len(cand), "comparing"):
+        if (i, j) in answers:
+            continue
+        if sim < 0.5 and not (prep[i].doi and prep[i].doi == prep[j].doi):
+            # cheap exit: titles unrelated; only a citation match can still make it uncertain
+            if not (prep[i].volume and prep[i].volume == prep[j].volume and prep[i].first_page):
+                continue
+        verdict, score, reason = compare(prep[i], prep[j], sim)
+        if verdict != "different":
+            pairs.append(Pair(i, j, verdict, score, reason))
+    apart = {k for k, same in answers.items() if not same}
+    groups = _Groups(prep, apart)
+    for (i, j), same in answers.items():
+        if same:
+            groups.union(i, j, check=False)
+    for p in sorted((p for p in pairs if p.verdict == "same"), key=lambda p: -p.score):
+        groups.union(p.a, p.b)
+    for (i, j), same in answers.items():
+        if not (0 <= i < n and 0 <= j < n):
+            raise InputError(f"answer for pair ({i}, {j}) names a record outside 0..{n - 1}")
+        pairs.append(Pair(min(i, j), max(i, j), "same" if same else "different", 1.0, "answered by a person"))
+    group = np.empty(n, dtype=np.int64)
+    kept = np.zeros(n, dtype=bool)
+    for root, members in groups.members.items():
+        best = min(members, key=lambda k: (not prep[k].pubmed, -prep[k].completeness, k))
+        del root
+        kept[best] = True
+        group[members] = best
+    return DedupOutcome(group=group, kept=kept, pairs=pairs, n_candidates=len(cand))
