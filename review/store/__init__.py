@@ -17,6 +17,7 @@ from review.store.dedup import DedupStoreMixin
 from review.store.extraction import ExtractionStoreMixin
 from review.store.imports import ImportStoreMixin
 from review.store.migrations import MIGRATIONS
+from review.store.prisma import PrismaStoreMixin
 from review.store.records import RecordStoreMixin
 from review.store.screening import ScreeningStoreMixin
 from review.store.searches import SearchStoreMixin
@@ -33,6 +34,7 @@ class Store(
     DedupStoreMixin,
     ScreeningStoreMixin,
     ExtractionStoreMixin,
+    PrismaStoreMixin,
 ):
     """A review's SQLite store. Open with ``Store(path)``; ``create=True`` makes a new one."""
 

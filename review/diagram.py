@@ -1,0 +1,341 @@
+"""The PRISMA 2020 flow diagram drawn with matplotlib, laid out as the statement's template.
+
+Layout follows the PRISMA 2020 flow diagram for new systematic reviews which included searches
+of databases, registers and other sources (Page et al., BMJ 2021;372:n71, figure 1): a
+yellow title over the databases-and-registers column, a grey one over the other-methods
+column (drawn only when such sources exist), blue side bars for Identification, Screening and
+Included, records flowing down the left column and removals to the right. Every box is sized
+from its measured text, so long database lists and exclusion reasons wrap inside their box.
+
+The input is the plain dict ``review.prisma.PrismaCounts.as_dict()`` writes to
+``prisma.json`` (this module does not import other stages).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+__all__ = ["draw_prisma", "prisma_figure"]
+
+FONT = 8.5
+PAD = 0.09  # inches between a box edge and its text
+ROW_GAP = 0.34  # inches between rows (room for the arrow)
+COL_GAP = 0.45
+SIDE_W = 0.36
+MARGIN = 0.18
+YELLOW = "#FFE699"
+GREY = "#D9D9D9"
+BLUE = "#BDD7EE"
+INK = "#1A1A1A"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _n(value: Any) -> str:
+    return "NA" if value is None else f"{int(value):,}"
+
+
+@dataclass
+class _Box:
+    """One box: its lines (text, indent level), alignment and, after layout, its place in inches."""
+
+    lines: list[tuple[str, int]]
+    align: str = "left"
+    fill: str = "white"
+    bold: bool = False
+    x: float = 0.0
+    y: float = 0.0  # bottom
+    w: float = 0.0
+    h: float = 0.0
+    text: str = ""
+
+    @property
+    def top(self) -> float:
+        return self.y + self.h
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+def _listing(title: str, items: Sequence[Mapping[str, Any]], name: str, value: str) -> list[tuple[str, int]]:
+    lines = [(title, 0)]
+    lines += [(f"{_cap(str(item[name]))} (n = {_n(item[value])})", 1) for item in items]
+    return lines
+
+
+def _boxes(data: Mapping[str, Any]) -> dict[str, _Box]:
+    """The content of every box from the counts dict."""
+    dbs = data.get("database_specific_results") or []
+    regs = data.get("register_specific_results") or []
+    ident: list[tuple[str, int]] = [("Records identified from:", 0)]
+    ident += [(f"Databases (n = {_n(data['database_results'])})", 1)]
+    ident += [(f"{d['name']} (n = {_n(d['records'])})", 2) for d in dbs]
+    if regs or data.get("register_results"):
+        ident += [(f"Registers (n = {_n(data.get('register_results'))})", 1)]
+        ident += [(f"{r['name']} (n = {_n(r['records'])})", 2) for r in regs]
+    removed = [
+        ("Records removed before screening:", 0),
+        (f"Duplicate records removed (n = {_n(data['duplicates'])})", 1),
+        (f"Records marked as ineligible by automation tools (n = {_n(data['excluded_automatic'])})", 1),
+        (f"Records removed for other reasons (n = {_n(data['excluded_other'])})", 1),
+    ]
+    reasons = data.get("dbr_excluded") or []
+    excluded = _listing(
+        f"Reports excluded (n = {_n(sum(r['reports'] for r in reasons))}):", reasons, "reason", "reports"
+    )
+    included = [
+        (f"Studies included in review (n = {_n(data['total_studies'])})", 0),
+        (f"Reports of included studies (n = {_n(data['total_reports'])})", 0),
+    ]
+    boxes = {
+        "identified": _Box(ident),
+        "removed": _Box(removed),
+        "screened": _Box([(f"Records screened (n = {_n(data['records_screened'])})", 0)]),
+        "excluded": _Box([(f"Records excluded (n = {_n(data['records_excluded'])})", 0)]),
+        "sought": _Box([(f"Reports sought for retrieval (n = {_n(data['dbr_sought_reports'])})", 0)]),
+        "notretrieved": _Box([(f"Reports not retrieved (n = {_n(data['dbr_notretrieved_reports'])})", 0)]),
+        "assessed": _Box([(f"Reports assessed for eligibility (n = {_n(data['dbr_assessed'])})", 0)]),
+        "reasons": _Box(excluded),
+        "included": _Box(included),
+    }
+    if data.get("total_studies_ma") is not None:
+        boxes["ma"] = _Box(
+            [
+                (f"Studies included in meta-analysis (n = {_n(data['total_studies_ma'])})", 0),
+                (f"Reports of studies in meta-analysis (n = {_n(data.get('total_reports_ma'))})", 0),
+            ]
+        )
+    if _has_other(data):
+        other = [("Records identified from:", 0)]
+        for key, label in (
+            ("website_results", "Websites"),
+            ("organisation_results", "Organisations"),
+            ("citations_results", "Citation searching"),
+        ):
+            if data.get(key):
+                other.append((f"{label} (n = {_n(data[key])})", 1))
+        oreasons = data.get("other_excluded") or []
+        boxes.update(
+            {
+                "o_identified": _Box(other),
+                "o_sought": _Box(
+                    [(f"Reports sought for retrieval (n = {_n(data['other_sought_reports'])})", 0)]
+                ),
+                "o_notretrieved": _Box(
+                    [(f"Reports not retrieved (n = {_n(data['other_notretrieved_reports'])})", 0)]
+                ),
+                "o_assessed": _Box(
+                    [(f"Reports assessed for eligibility (n = {_n(data['other_assessed'])})", 0)]
+                ),
+                "o_reasons": _Box(
+                    _listing(
+                        f"Reports excluded (n = {_n(sum(r['reports'] for r in oreasons))}):",
+                        oreasons,
+                        "reason",
+                        "reports",
+                    )
+                ),
+            }
+        )
+    for key in ("screened", "sought", "assessed", "o_sought", "o_assessed", "included", "ma"):
+        if key in boxes:
+            boxes[key].align = "center"
+    return boxes
+
+
+def _has_other(data: Mapping[str, Any]) -> bool:
+    return any(data.get(k) for k in ("website_results", "organisation_results", "citations_results")) or bool(
+        data.get("other_sought_reports")
+    )
+
+
+def _text_size(fig: Figure, text: str, weight: str = "normal") -> tuple[float, float]:
+    """Width and height in inches of ``text`` as drawn (measured by the renderer)."""
+    t = fig.text(0, 0, text, fontsize=FONT, weight=weight, linespacing=1.3)
+    bb = t.get_window_extent(renderer=fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    t.remove()
+    return bb.width / fig.dpi, bb.height / fig.dpi
+
+
+def _wrap(fig: Figure, lines: list[tuple[str, int]], width: float, weight: str = "normal") -> str:
+    """Wrap the lines (each with an indent level) so the widest drawn line fits ``width`` inches."""
+    chars = max(12, int(width / (0.56 * FONT / 72)))
+    while True:
+        out: list[str] = []
+        for text, level in lines:
+            first = "    " * level
+            out += textwrap.wrap(text, chars, initial_indent=first, subsequent_indent=first + "   ") or [""]
+        joined = "\n".join(out)
+        if chars <= 12 or _text_size(fig, joined, weight)[0] <= width:
+            return joined
+        chars -= 2
+
+
+def prisma_figure(data: Mapping[str, Any]) -> Figure:
+    """The PRISMA 2020 flow diagram of ``data`` (the ``prisma.json`` dict) as a matplotlib figure."""
+    other = _has_other(data)
+    box_w = 2.75 if other else 3.35
+    n_cols = 4 if other else 2
+    x0 = MARGIN + SIDE_W + 0.22
+    cols = [x0 + i * (box_w + COL_GAP) for i in range(n_cols)]
+    if other:
+        cols[2] += 0.25  # a clear gap between the two columns of the template
+        cols[3] += 0.25
+    fig_w = cols[-1] + box_w + MARGIN
+    fig = plt.figure(figsize=(fig_w, 10), dpi=100)
+    boxes = _boxes(data)
+    col_of = {
+        "identified": 0, "removed": 1, "screened": 0, "excluded": 1, "sought": 0, "notretrieved": 1,
+        "assessed": 0, "reasons": 1, "included": 0, "ma": 0,
+        "o_identified": 2, "o_sought": 2, "o_notretrieved": 3, "o_assessed": 2, "o_reasons": 3,
+    }  # fmt: skip
+    for key, box in boxes.items():
+        box.x, box.w = cols[col_of[key]], box_w
+        box.text = _wrap(fig, box.lines, box_w - 2 * PAD)
+        box.h = _text_size(fig, box.text)[1] + 2 * PAD
+    rows = [
+        ["identified", "removed", "o_identified"],
+        ["screened", "excluded"],
+        ["sought", "notretrieved", "o_sought", "o_notretrieved"],
+        ["assessed", "reasons", "o_assessed", "o_reasons"],
+        ["included"],
+    ]
+    if "ma" in boxes:
+        rows.append(["ma"])
+    # header titles
+    head_h = 0.0
+    heads = [("Identification of new studies via databases and registers", cols[0], cols[1] + box_w, YELLOW)]
+    if other:
+        heads.append(("Identification of new studies via other methods", cols[2], cols[3] + box_w, GREY))
+    head_text = [_wrap(fig, [(t, 0)], (b - a) - 2 * PAD, "bold") for t, a, b, _ in heads]
+    head_h = max(_text_size(fig, t, "bold")[1] for t in head_text) + 2 * PAD
+    heights = [max(boxes[k].h for k in row if k in boxes) for row in rows]
+    total_h = MARGIN + head_h + 0.28 + sum(heights) + ROW_GAP * (len(rows) - 1) + MARGIN
+    fig.set_size_inches(fig_w, total_h)
+    y = total_h - MARGIN - head_h - 0.28
+    row_top: list[float] = []
+    for row, h in zip(rows, heights, strict=True):
+        row_top.append(y)
+        for k in row:
+            if k in boxes:
+                boxes[k].h = h if k not in ("included", "ma") else boxes[k].h
+                boxes[k].y = y - boxes[k].h
+        y -= h + ROW_GAP
+
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, fig_w)
+    ax.set_ylim(0, total_h)
+    ax.axis("off")
+
+    def rect(x: float, yb: float, w: float, h: float, fill: str, lw: float = 0.9) -> None:
+        ax.add_patch(Rectangle((x, yb), w, h, facecolor=fill, edgecolor=INK, linewidth=lw, joinstyle="miter"))
+
+    # titles over the columns
+    for (_, a, b, fill), text in zip(heads, head_text, strict=True):
+        top = total_h - MARGIN
+        ax.add_patch(
+            Rectangle((a, top - head_h), b - a, head_h, facecolor=fill, edgecolor=INK, linewidth=0.9)
+        )
+        ax.text((a + b) / 2, top - head_h / 2, text, ha="center", va="center", fontsize=FONT, weight="bold",
+                linespacing=1.3, color=INK)  # fmt: skip
+
+    # side bars
+    last = len(rows) - 1
+    bars = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, last)]
+    for label, first, end in bars:
+        top = row_top[first]
+        bottom = row_top[end] - heights[end]
+        rect(MARGIN, bottom, SIDE_W, top - bottom, BLUE)
+        ax.text(MARGIN + SIDE_W / 2, (top + bottom) / 2, label, rotation=90, ha="center", va="center",
+                fontsize=FONT + 0.5, weight="bold", color=INK)  # fmt: skip
+
+    for box in boxes.values():
+        rect(box.x, box.y, box.w, box.h, box.fill)
+        if box.align == "center":
+            ax.text(box.cx, box.cy, box.text, ha="center", va="center", fontsize=FONT, linespacing=1.3,
+                    multialignment="center", color=INK)  # fmt: skip
+        else:
+            ax.text(box.x + PAD, box.cy, box.text, ha="left", va="center", fontsize=FONT, linespacing=1.3,
+                    color=INK)  # fmt: skip
+
+    def arrow(start: tuple[float, float], end: tuple[float, float], *via: tuple[float, float]) -> None:
+        points = [start, *via, end]
+        for a, b in zip(points[:-2], points[1:-1], strict=True):
+            ax.plot([a[0], b[0]], [a[1], b[1]], color=INK, linewidth=0.9, solid_capstyle="butt")
+        ax.add_patch(
+            FancyArrowPatch(
+                points[-2],
+                points[-1],
+                arrowstyle="-|>",
+                mutation_scale=9,
+                color=INK,
+                linewidth=0.9,
+                shrinkA=0,
+                shrinkB=0,
+            )  # fmt: skip
+        )
+
+    def down(a: str, b: str) -> None:
+        arrow((boxes[a].cx, boxes[a].y), (boxes[b].cx, boxes[b].top))
+
+    def right(a: str, b: str) -> None:
+        yy = min(boxes[a].cy, boxes[b].cy) if boxes[a].h == boxes[b].h else boxes[a].cy
+        arrow((boxes[a].x + boxes[a].w, yy), (boxes[b].x, yy))
+
+    for a, b in (
+        ("identified", "screened"),
+        ("screened", "sought"),
+        ("sought", "assessed"),
+        ("assessed", "included"),
+    ):
+        down(a, b)
+    for a, b in (
+        ("identified", "removed"),
+        ("screened", "excluded"),
+        ("sought", "notretrieved"),
+        ("assessed", "reasons"),
+    ):
+        right(a, b)
+    if "ma" in boxes:
+        down("included", "ma")
+    if other:
+        down("o_identified", "o_sought")
+        down("o_sought", "o_assessed")
+        right("o_sought", "o_notretrieved")
+        right("o_assessed", "o_reasons")
+        a, inc = boxes["o_assessed"], boxes["included"]
+        yy = inc.cy
+        arrow((a.cx, a.y), (inc.x + inc.w, yy), (a.cx, yy))
+    return fig
+
+
+def draw_prisma(data: Mapping[str, Any], stem: str | Path, *, dpi: int = 300) -> tuple[Path, Path]:
+    """Draw the flow diagram to ``stem.png`` (``dpi``, default 300) and ``stem.svg``; return both paths."""
+    fig = prisma_figure(data)
+    stem = Path(stem)
+    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    meta = {"Title": "PRISMA 2020 flow diagram"}
+    try:
+        fig.savefig(png, dpi=dpi, facecolor="white", metadata=meta)
+        fig.savefig(svg, facecolor="white", metadata=meta)
+    finally:
+        plt.close(fig)
+    return png, svg
