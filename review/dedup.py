@@ -83,7 +83,7 @@ _LANG_NOTE = re.compile(
 # notes databases append to a title: "[Erratum appears in ...]", "[see comments]", "[Retraction in ...]"
 _NOTE = re.compile(
     r"\.?\s*\[(?:erratum|errata|comment|comments|retraction|retracted|see|corrected|published erratum|update|"
-    r"reprint|expression of concern|summary for patients)[^\]]*(?:\]|$)",
+    r"reprint|expression of concern|summary for patients|review\]|\d+\s*refs?\b)[^\]]*(?:\]|$)",
     re.IGNORECASE,
 )
 # Web of Science's correction records end with "(vol 142, pg 310, 2003)"
@@ -164,9 +164,13 @@ def page_range(pages: str | None) -> tuple[str, str]:
     """
     if not pages:
         return "", ""
-    nums = _PAGE_NUM.findall(str(pages))
+    text = str(pages).strip()
+    nums = _PAGE_NUM.findall(text)
     if not nums:
         return "", ""
+    if not re.match(r"[A-Za-z]{0,4}\d", text):
+        # garbled start ('Suppl-29', 't-8'): only the end page can be trusted
+        return "", re.sub(r"\D", "", nums[-1].lower()) if len(nums) >= 1 else ""
     first = nums[0].lower()
     last = nums[1].lower() if len(nums) > 1 else ""
     fd = re.sub(r"\D", "", first)
@@ -259,6 +263,7 @@ class Prepared:
     """One record's normalised matching fields (see :func:`prepare`)."""
 
     title: str
+    numbers: frozenset[str]
     surnames: tuple[str, ...]
     name_tokens: frozenset[str]
     year: int | None
@@ -345,6 +350,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     words = [w for w in title.split() if w not in _STOP]
     return Prepared(
         title=title,
+        numbers=frozenset(str(int(x)) for x in re.findall(r"\b\d+\b", title)),
         surnames=surnames,
         name_tokens=frozenset(w for w in _fold(names).split() if len(w) > 1),
         year=parse_year(str(_get(row, "year") or "")),
@@ -367,6 +373,41 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
 def _one_edit(x: str, y: str) -> bool:
     """True when two page numbers differ by one typo (one character changed, added or dropped)."""
     return fuzz.ratio(x, y) >= 100.0 * (1 - 2 / (len(x) + len(y))) - 1e-9 if x and y else False
+
+
+def _is_elocator(p: Prepared) -> bool:
+    """An article number ('e12724', 'a1754', 'c1804') rather than a printed page."""
+    return bool(re.fullmatch(r"[ace]\d{3,}", p.first_page)) and not p.last_page
+
+
+def compare_pages(a: Prepared, b: Prepared) -> str:
+    """'eq' (same first page), 'compatible', 'unknown' or 'conflict'.
+
+    Databases record pages differently: an e-locator against printed pages, an abbreviated or
+    truncated range, only the end page, a typo in one digit. Only first pages that cannot be
+    reconciled in any of these ways are a conflict.
+    """
+    fa, fb = a.page_digits, b.page_digits
+    la, lb = a.last_page, b.last_page
+    if fa and fa == fb:
+        return "eq"
+    if not (fa or la) or not (fb or lb):
+        return "unknown"
+    if _is_elocator(a) != _is_elocator(b):
+        return "unknown"
+    if la and la == lb and (a.multi_page or not fa) and (b.multi_page or not fb):
+        return "compatible"
+    if not fa and la and ((lb and lb.endswith(la)) or (fb and fb.endswith(la))):
+        return "compatible"
+    if not fb and lb and ((la and la.endswith(lb)) or (fa and fa.endswith(lb))):
+        return "compatible"
+    if fa and fb:
+        if (not la and fa in (fb, lb)) or (not lb and fb in (fa, la)):
+            return "compatible"  # one database gives a single page of the other's range
+        if la and la == lb and _one_edit(fa, fb):
+            return "compatible"
+        return "conflict"
+    return "unknown"
 
 
 def _same_volume(a: Prepared, b: Prepared) -> bool:
@@ -399,13 +440,12 @@ def _conflict(a: Prepared, b: Prepared) -> str:
     fa, fb = a.page_digits, b.page_digits
     if a.issue and b.issue and a.issue != b.issue and a.volume == b.volume and a.issue not in (fa, fb) and b.issue not in (fa, fb):
         return "different issue"
-    if fa and fb and fa != fb:
-        if not (a.last_page and a.last_page == b.last_page and _one_edit(fa, fb)):
-            return "different pages"
+    if compare_pages(a, b) == "conflict":
+        return "different pages"
     if a.conference != b.conference:
         article = b if a.conference else a
         suppl_volume = vol_eq and a.volume != b.volume
-        if article.multi_page and not suppl_volume and not (vol_eq and fa and fa == fb):
+        if article.multi_page and not suppl_volume and compare_pages(a, b) not in ("eq", "compatible"):
             return "conference abstract vs article"
     return ""
 
@@ -455,7 +495,7 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     journal = journal_match(a.journal, b.journal)
     same_year = a.year is not None and a.year == b.year
     vol_eq = _same_volume(a, b)
-    page_eq = bool(a.page_digits and a.page_digits == b.page_digits)
+    page_eq = compare_pages(a, b) == "eq"
     last_eq = bool(a.last_page and a.last_page == b.last_page)
     id_eq = bool((a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid))
     citation = vol_eq and page_eq
@@ -484,12 +524,17 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         if title_sim >= 0.6:
             return "uncertain", score, "same DOI/PMID, titles differ"
         return "different", score, "same DOI but different titles (supplement or shared DOI)"
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        # 'FOCUS 1' vs 'FOCUS 2', 'Part I' vs 'Part II': a series, not one paper
+        return "different", score, "numbers in the titles differ"
     if authors < 0.34 and not (title_sim >= 0.97 and citation):
         return ("uncertain" if title_sim >= 0.95 and year_ok else "different"), score, "authors differ"
     verdict: Verdict = "different"
     reason = "titles differ"
     if title_sim >= 0.95 and year_ok:
-        if citation or journal >= 0.8 or authors >= 0.8:
+        if journal < 0.5 and not citation:
+            verdict, reason = "uncertain", "title, authors and year match, journals differ"
+        elif citation or journal >= 0.8 or authors >= 0.8:
             verdict, reason = "same", "title, authors and year match"
         else:
             verdict, reason = "uncertain", "title and year match, little else"
