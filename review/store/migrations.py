@@ -161,7 +161,14 @@ CREATE TABLE workbook_exports (
     stage TEXT,
     reviewer TEXT,
     created_at TEXT NOT NULL,
-    n_rows INTEGER NOT NULL
+    n_rows INTEGER NOT NULL,
+    file_name TEXT
+);
+CREATE TABLE workbook_export_records (
+    export_id INTEGER NOT NULL REFERENCES workbook_exports (id),
+    record_id INTEGER NOT NULL REFERENCES records (id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (export_id, record_id)
 );
 CREATE TABLE screening_batches (
     id INTEGER PRIMARY KEY,
@@ -169,9 +176,12 @@ CREATE TABLE screening_batches (
     reviewer TEXT NOT NULL,
     role TEXT NOT NULL,
     file_name TEXT NOT NULL,
-    workbook_hash TEXT NOT NULL,
+    workbook_hash TEXT NOT NULL UNIQUE,
     export_token TEXT,
-    imported_at TEXT NOT NULL
+    imported_at TEXT NOT NULL,
+    n_rows INTEGER NOT NULL DEFAULT 0,
+    n_decisions INTEGER NOT NULL DEFAULT 0,
+    software_version TEXT
 );
 CREATE TABLE screening_decisions (
     id INTEGER PRIMARY KEY,
@@ -180,7 +190,7 @@ CREATE TABLE screening_decisions (
     stage TEXT NOT NULL,
     reviewer TEXT NOT NULL,
     role TEXT NOT NULL,
-    decision TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('include', 'exclude', 'maybe')),
     reason TEXT,
     note TEXT,
     decided_at TEXT NOT NULL,

@@ -1,11 +1,175 @@
-"""The store's part for screening workbooks and decisions (append-only)."""
+"""The store's part for screening workbooks and decisions (append-only).
+
+Three things are kept: every workbook handed out (``workbook_exports`` with its token and
+the records it listed), every workbook taken back (``screening_batches``, one per distinct
+file, by SHA-256) and every decision (``screening_decisions``: record, stage, reviewer,
+role, decision, reason, note, time, sheet row). Nothing here updates or deletes: a later
+decision supersedes an earlier one by coming later.
+"""
 
 from __future__ import annotations
 
-from review.store._base import StoreBase
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-__all__ = ["ScreeningStoreMixin"]
+from review.errors import StoreError
+from review.store._base import StoreBase, now
+
+__all__ = ["DecisionRow", "ScreeningStoreMixin"]
+
+#: Columns of :meth:`ScreeningStoreMixin.screening_decisions` rows, in order.
+DECISION_COLUMNS = (
+    "id",
+    "record_id",
+    "stage",
+    "reviewer",
+    "decision",
+    "role",
+    "reason",
+    "note",
+    "decided_at",
+    "batch_id",
+)
+DecisionRow = tuple[int, int, str, str, str, str, str | None, str | None, str, int]
 
 
 class ScreeningStoreMixin(StoreBase):
     """Store methods for screening workbooks and decisions (append-only)."""
+
+    def all_record_ids(self) -> list[int]:
+        """Every record id, ascending (what screening uses when no dedup stage is available)."""
+        return [int(r[0]) for r in self.conn.execute("SELECT id FROM records ORDER BY id")]
+
+    def add_workbook_export(
+        self,
+        *,
+        token: str,
+        kind: str,
+        stage: str | None,
+        reviewer: str | None,
+        record_ids: Sequence[int],
+        file_name: str | None = None,
+    ) -> int:
+        """Remember a workbook handed out: its token and the records it lists, in order."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO workbook_exports (token, kind, stage, reviewer, created_at, n_rows, file_name) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token, kind, stage, reviewer, now(), len(record_ids), file_name),
+            )
+            export_id = cur.lastrowid
+            if export_id is None:  # pragma: no cover - sqlite always sets it
+                raise StoreError("could not record the workbook export")
+            conn.executemany(
+                "INSERT INTO workbook_export_records (export_id, record_id, position) VALUES (?, ?, ?)",
+                ((export_id, rid, i) for i, rid in enumerate(record_ids)),
+            )
+        return int(export_id)
+
+    def workbook_export(self, token: str) -> dict[str, Any] | None:
+        """A handed-out workbook by its token (with ``record_ids``), or None if unknown."""
+        row = self.conn.execute(
+            "SELECT id, token, kind, stage, reviewer, created_at, n_rows, file_name "
+            "FROM workbook_exports WHERE token = ?",
+            (token,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "token", "kind", "stage", "reviewer", "created_at", "n_rows", "file_name")
+        out = dict(zip(keys, row, strict=True))
+        out["record_ids"] = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT record_id FROM workbook_export_records WHERE export_id = ? ORDER BY position",
+                (row[0],),
+            )
+        ]
+        return out
+
+    def screening_batch_by_hash(self, workbook_hash: str) -> dict[str, Any] | None:
+        """The earlier import of a workbook with exactly these bytes, or None."""
+        row = self.conn.execute(
+            "SELECT id, stage, reviewer, role, file_name, imported_at, n_decisions "
+            "FROM screening_batches WHERE workbook_hash = ?",
+            (workbook_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "stage", "reviewer", "role", "file_name", "imported_at", "n_decisions")
+        return dict(zip(keys, row, strict=True))
+
+    def add_screening_batch(
+        self,
+        *,
+        stage: str,
+        reviewer: str,
+        role: str,
+        file_name: str,
+        workbook_hash: str,
+        export_token: str | None,
+        n_rows: int,
+        decisions: Iterable[tuple[int, str, str | None, str | None, int | None]],
+        software_version: str = "",
+    ) -> tuple[int, int]:
+        """Append one imported workbook and its decisions in a single transaction.
+
+        ``decisions`` holds (record_id, decision, reason, note, sheet_row). Returns
+        (batch id, decisions stored). If anything fails, nothing is stored.
+        """
+        stamp = now()
+        rows = list(decisions)
+        with self.transaction() as conn:
+            if conn.execute(
+                "SELECT 1 FROM screening_batches WHERE workbook_hash = ?", (workbook_hash,)
+            ).fetchone():
+                raise StoreError(f"{file_name} was imported already (same SHA-256); nothing was stored")
+            cur = conn.execute(
+                "INSERT INTO screening_batches (stage, reviewer, role, file_name, workbook_hash, export_token, "
+                "imported_at, n_rows, n_decisions, software_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stage,
+                    reviewer,
+                    role,
+                    file_name,
+                    workbook_hash,
+                    export_token,
+                    stamp,
+                    n_rows,
+                    len(rows),
+                    software_version,
+                ),
+            )
+            batch = cur.lastrowid
+            conn.executemany(
+                "INSERT INTO screening_decisions (batch_id, record_id, stage, reviewer, role, decision, reason, "
+                "note, decided_at, sheet_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (batch, rid, stage, reviewer, role, dec, why, note, stamp, sheet_row)
+                    for rid, dec, why, note, sheet_row in rows
+                ),
+            )
+        return int(batch or 0), len(rows)
+
+    def screening_decisions(self, stage: str | None = None) -> list[DecisionRow]:
+        """Every stored decision (oldest first), optionally of one stage; see ``DECISION_COLUMNS``."""
+        sql = f"SELECT {', '.join(DECISION_COLUMNS)} FROM screening_decisions"
+        if stage is None:
+            return list(self.conn.execute(sql + " ORDER BY id"))
+        return list(self.conn.execute(sql + " WHERE stage = ? ORDER BY id", (stage,)))
+
+    def screening_batches(self) -> list[dict[str, Any]]:
+        """Every imported workbook, oldest first (the audit trail of ``review screen import``)."""
+        keys = (
+            "id",
+            "stage",
+            "reviewer",
+            "role",
+            "file_name",
+            "workbook_hash",
+            "export_token",
+            "imported_at",
+            "n_rows",
+            "n_decisions",
+        )
+        cur = self.conn.execute(f"SELECT {', '.join(keys)} FROM screening_batches ORDER BY id")
+        return [dict(zip(keys, row, strict=True)) for row in cur]

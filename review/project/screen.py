@@ -1,0 +1,437 @@
+"""Screening workflow: hand out workbooks, take decisions back, report agreement and conflicts.
+
+Layer 5: combines the store (decisions, exports), the pure screening rules
+(:mod:`review.screening`) and the workbook I/O (:mod:`review.workbooks.screening`).
+Importing validates the whole workbook first and then stores it in one transaction, so a
+refused workbook leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from review import __version__
+from review.errors import InputError, WorkbookError
+from review.project import Project
+from review.screening import (
+    DECISIONS,
+    RESOLVER,
+    SCREENER,
+    STAGES,
+    Decision,
+    Final,
+    conflict_ids,
+    current_decisions,
+    final_decisions,
+    normalise_decision,
+    normalise_reason,
+    reviewer_order,
+    summarise_stage,
+)
+from review.workbooks.common import column_letter, file_sha256, raise_problems
+from review.workbooks.screening import ScreeningRow, read_decisions, title_matches, write_screening_workbook
+
+__all__ = [
+    "export_conflicts",
+    "export_screening",
+    "format_screening_status",
+    "import_screening",
+    "screening_outcomes",
+    "screening_status",
+]
+
+
+def _check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise InputError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+    return stage
+
+
+def _check_reviewer(reviewer: str) -> str:
+    name = " ".join(str(reviewer).split())
+    if not name:
+        raise InputError("the reviewer's name is empty: give --reviewer NAME")
+    return name
+
+
+def unique_record_ids(project: Project) -> list[int]:
+    """Records left after dedup (all records when the dedup stage has not run or is absent)."""
+    store = project.store
+    getter = getattr(store, "unique_record_ids", None)
+    if callable(getter):
+        return sorted(int(r) for r in getter())
+    return store.all_record_ids()
+
+
+def _decisions(project: Project) -> list[Decision]:
+    return [
+        Decision(
+            seq=row[0],
+            record_id=row[1],
+            stage=row[2],
+            reviewer=row[3],
+            decision=row[4],
+            role=row[5],
+            reason=row[6],
+            note=row[7],
+            decided_at=row[8],
+            batch_id=row[9],
+        )
+        for row in project.store.screening_decisions()
+    ]
+
+
+def _reasons(project: Project) -> tuple[str, ...]:
+    return tuple(project.protocol.screening.exclusion_reasons)
+
+
+def _k(project: Project) -> int:
+    return int(project.protocol.screening.reviewers_per_record)
+
+
+def _stage_records(project: Project, decisions: Sequence[Decision]) -> dict[str, list[int]]:
+    """Records reaching each stage: all unique records, then those included at title/abstract."""
+    unique = unique_record_ids(project)
+    ta = final_decisions(decisions, STAGES[0], unique, _k(project), _reasons(project))
+    return {STAGES[0]: unique, STAGES[1]: [rid for rid in unique if ta[rid].final == "include"]}
+
+
+def _rows(
+    project: Project, ids: Sequence[int], earlier: dict[int, dict[str, Any]] | None = None
+) -> list[ScreeningRow]:
+    records = project.store.get_records(ids)
+    out = []
+    for rid in ids:
+        rec = records[rid]
+        out.append(
+            ScreeningRow(
+                record_id=rid,
+                title=rec.title,
+                authors=rec.authors,
+                year=rec.year,
+                journal=rec.journal,
+                abstract=rec.abstract,
+                pmid=rec.pmid,
+                doi=rec.doi,
+                earlier=(earlier or {}).get(rid, {}),
+            )
+        )
+    return out
+
+
+def _refuse_overwrite(out: Path) -> None:
+    if out.exists():
+        raise InputError(
+            "exists already; choose a new file name (a filled-in workbook there would be lost)", path=out
+        )
+    if out.suffix.lower() != ".xlsx":
+        raise InputError("the workbook must be an .xlsx file", path=out)
+
+
+def _write(
+    project: Project,
+    out: Path,
+    *,
+    kind: str,
+    stage: str,
+    reviewer: str,
+    ids: Sequence[int],
+    earlier_names: Sequence[str] = (),
+    earlier: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    token = uuid.uuid4().hex
+    rows = _rows(project, ids, earlier)
+    project.store.add_workbook_export(
+        token=token, kind=kind, stage=stage, reviewer=reviewer, record_ids=list(ids), file_name=out.name
+    )
+    proto = project.protocol
+    write_screening_workbook(
+        out,
+        rows,
+        meta={
+            "kind": kind,
+            "project_id": project.project_id,
+            "protocol_id": proto.id,
+            "token": token,
+            "software_version": __version__,
+        },
+        stage=stage,
+        reviewer=reviewer,
+        title=proto.title,
+        include=proto.eligibility.include,
+        exclude=proto.eligibility.exclude,
+        reasons=_reasons(project),
+        earlier=earlier_names,
+    )
+
+
+def export_screening(project: Project, stage: str, reviewer: str, out: str | Path) -> str:
+    """Write the workbook of records ``reviewer`` has not yet decided at ``stage``.
+
+    Title/abstract lists every unique record (after dedup); full text lists the records
+    whose title/abstract final decision is include. Records the reviewer already decided
+    are left out, so after a search update the new workbook holds only the new records.
+    """
+    stage, reviewer, out = _check_stage(stage), _check_reviewer(reviewer), Path(out)
+    _refuse_overwrite(out)
+    decisions = _decisions(project)
+    in_stage = _stage_records(project, decisions)[stage]
+    done = current_decisions(decisions, stage, SCREENER).get(reviewer, {})
+    todo = [rid for rid in in_stage if rid not in done]
+    if not todo:
+        if not in_stage:
+            why = "no records reach this stage yet" + (
+                " (none is included at title/abstract)" if stage == STAGES[1] else " (import or search first)"
+            )
+        else:
+            why = f"{reviewer} has decided all {len(in_stage)} records of this stage"
+        return f"nothing to screen at {stage} for {reviewer}: {why}; no workbook written"
+    _write(project, out, kind="screening", stage=stage, reviewer=reviewer, ids=todo)
+    return (
+        f"wrote {out}: {len(todo)} records for {reviewer} to screen at {stage} "
+        f"({len(in_stage) - len(todo)} already decided)"
+    )
+
+
+def export_conflicts(project: Project, stage: str, reviewer: str, out: str | Path) -> str:
+    """Write the records the screeners disagree on (and, at full text, agreed maybes) for a third reviewer."""
+    stage, reviewer, out = _check_stage(stage), _check_reviewer(reviewer), Path(out)
+    _refuse_overwrite(out)
+    decisions = _decisions(project)
+    in_stage = _stage_records(project, decisions)[stage]
+    finals = final_decisions(decisions, stage, in_stage, _k(project), _reasons(project))
+    ids = conflict_ids(finals)
+    if not ids:
+        return f"no conflicts at {stage}: nothing for a third reviewer; no workbook written"
+    current = current_decisions(decisions, stage, SCREENER)
+    names = [n for n in reviewer_order(decisions, stage) if any(rid in current.get(n, {}) for rid in ids)]
+    earlier: dict[int, dict[str, Any]] = {}
+    for rid in ids:
+        earlier[rid] = {}
+        for n in names:
+            d = current.get(n, {}).get(rid)
+            if d is not None:
+                earlier[rid][n] = (d.decision, d.reason, d.note)
+    _write(
+        project,
+        out,
+        kind="conflicts",
+        stage=stage,
+        reviewer=reviewer,
+        ids=ids,
+        earlier_names=names,
+        earlier=earlier,
+    )
+    return f"wrote {out}: {len(ids)} conflicts at {stage} for {reviewer} to resolve"
+
+
+def import_screening(project: Project, file: str | Path) -> str:
+    """Read a filled screening or conflict workbook and append its decisions.
+
+    Everything is checked first (project, token, ids, decisions, reasons, titles); any
+    problem refuses the whole workbook and stores nothing. A workbook whose bytes were
+    imported before changes nothing; rows whose decision equals the reviewer's current one
+    add nothing, so importing a re-saved copy is safe too. Empty decision cells mean "not
+    screened yet" and store nothing.
+    """
+    path = Path(file)
+    store = project.store
+    digest = file_sha256(path)
+    seen = store.screening_batch_by_hash(digest)
+    if seen is not None:
+        return (
+            f"{path.name} was imported already on {seen['imported_at']} ({seen['reviewer']}, {seen['stage']}): "
+            "nothing changed"
+        )
+    reasons = _reasons(project)
+    project_id = project.project_id
+    export: dict[str, Any] = {}
+
+    def rules(meta: dict[str, str]) -> tuple[bool, Iterable[str]]:
+        got = meta.get("project_id", "")
+        if got != project_id:
+            raise WorkbookError(
+                f"belongs to another project (id {got or 'missing'}), not to {project.root} (id {project_id}): "
+                "import it into the project that exported it",
+                path=path,
+            )
+        found = store.workbook_export(meta.get("token", ""))
+        if found is None:
+            raise WorkbookError(
+                "its export token is not known to this project (was the store restored from an older copy?): "
+                "export a new workbook",
+                path=path,
+            )
+        if (found["kind"], found["stage"], found["reviewer"]) != (
+            meta.get("kind"),
+            meta.get("stage"),
+            meta.get("reviewer"),
+        ):
+            raise WorkbookError("its hidden 'review' sheet was changed: export a new workbook", path=path)
+        if found["kind"] not in ("screening", "conflicts"):
+            raise WorkbookError(f"is a {found['kind']} workbook, not a screening workbook", path=path)
+        export.update(found)
+        allowed = ("include", "exclude") if found["kind"] == "conflicts" else DECISIONS
+        return found["stage"] == STAGES[1], allowed
+
+    sheet = read_decisions(
+        path,
+        normalise_decision=normalise_decision,
+        normalise_reason=lambda v: normalise_reason(v, reasons),
+        rules=rules,
+    )
+    stage, reviewer = str(export["stage"]), str(export["reviewer"])
+    role = RESOLVER if export["kind"] == "conflicts" else SCREENER
+    listed = set(export["record_ids"])
+    problems: list[tuple[int, str | None, str]] = []
+    id_letter = column_letter(sheet.columns["record_id"])
+    for rid, row in sorted(sheet.ids.items(), key=lambda kv: kv[1]):
+        if rid not in listed:
+            problems.append(
+                (
+                    row,
+                    id_letter,
+                    f"record_id {rid} was not in this workbook when it was exported: put the original id back",
+                )
+            )
+    records = store.get_records([rid for rid in sheet.ids if rid in listed])
+    if "title" in sheet.columns:
+        t_letter = column_letter(sheet.columns["title"])
+        for rid, row in sorted(sheet.ids.items(), key=lambda kv: kv[1]):
+            rec = records.get(rid)
+            if rec is not None and not title_matches(sheet.titles.get(rid), rec.title):
+                problems.append(
+                    (
+                        row,
+                        t_letter,
+                        f"the title does not belong to record {rid} - were rows sorted without their record_id "
+                        "column, or a title edited? undo that",
+                    )
+                )
+    problems.sort()
+    raise_problems(problems, path=path, sheet=sheet.sheet)
+
+    mine = current_decisions(_decisions(project), stage, role).get(reviewer, {})
+    new = []
+    for d in sheet.decisions:
+        old = mine.get(d.record_id)
+        if old is not None and (old.decision, old.reason, old.note) == (d.decision, d.reason, d.note):
+            continue
+        new.append((d.record_id, d.decision, d.reason, d.note, d.row))
+    store.add_screening_batch(
+        stage=stage,
+        reviewer=reviewer,
+        role=role,
+        file_name=path.name,
+        workbook_hash=digest,
+        export_token=str(export["token"]),
+        n_rows=len(sheet.ids),
+        decisions=new,
+        software_version=__version__,
+    )
+    counts = {k: sum(1 for d in sheet.decisions if d.decision == k) for k in DECISIONS}
+    what = "resolutions" if role == RESOLVER else "decisions"
+    return (
+        f"{path.name}: {len(sheet.decisions)} {what} by {reviewer} at {stage} "
+        f"({', '.join(f'{v} {k}' for k, v in counts.items() if v)}); {len(new)} new or changed stored, "
+        f"{len(sheet.decisions) - len(new)} unchanged; {sheet.blank} rows not screened yet"
+    )
+
+
+def _summary(
+    project: Project, decisions: Sequence[Decision], stage: str, ids: Sequence[int]
+) -> dict[str, Any]:
+    s = summarise_stage(decisions, stage, ids, _k(project), _reasons(project))
+    agree = s.agreement
+    return {
+        "records": s.records,
+        "reviewers": s.reviewers,
+        "kappa": s.kappa,
+        "conflicts": s.conflicts,
+        "agreement": None if agree is None else agree.percent,
+        "compared": [] if agree is None else list(agree.reviewers),
+        "both_decided": 0 if agree is None else agree.n,
+        "included": s.finals["include"],
+        "excluded": s.finals["exclude"],
+        "pending": s.finals["pending"],
+        "resolved": s.resolved,
+        "undecided": s.undecided,
+    }
+
+
+def screening_status(project: Project) -> dict[str, Any]:
+    """Per stage: records reaching it, each reviewer's current counts, kappa, conflicts (CONTRACT.md).
+
+    ``kappa`` is Cohen's kappa between the first two reviewers (by first decision) on the
+    records both decided (None with fewer than two reviewers or when undefined);
+    ``agreement`` is their percent agreement. ``included``/``excluded``/``pending`` count
+    final decisions; ``resolved`` counts records settled by a third reviewer and
+    ``undecided`` full-text records every screener marked maybe.
+    """
+    decisions = _decisions(project)
+    scope = _stage_records(project, decisions)
+    return {stage: _summary(project, decisions, stage, scope[stage]) for stage in STAGES}
+
+
+def format_screening_status(data: dict[str, Any]) -> str:
+    """``screening_status`` as a few readable lines per stage."""
+    lines = []
+    for stage in STAGES:
+        s = data.get(stage)
+        if s is None:
+            continue
+        lines.append(f"{stage}: {s['records']} records")
+        if not s["reviewers"]:
+            lines.append("  no decisions yet")
+        for name, c in s["reviewers"].items():
+            done = sum(c.values())
+            lines.append(
+                f"  {name}: {done}/{s['records']} screened - {c['include']} include, "
+                f"{c['exclude']} exclude, {c['maybe']} maybe"
+            )
+        if s["compared"]:
+            kappa = "undefined" if s["kappa"] is None else f"{s['kappa']:.3f}"
+            pct = "-" if s["agreement"] is None else f"{s['agreement']:.1f}%"
+            lines.append(
+                f"  agreement {' vs '.join(s['compared'])} on {s['both_decided']} records: "
+                f"{pct}, Cohen's kappa {kappa}"
+            )
+        lines.append(
+            f"  final: {s['included']} include, {s['excluded']} exclude, {s['pending']} pending, "
+            f"{s['conflicts']} conflicts ({s['resolved']} resolved by a third reviewer"
+            + (f", {s['undecided']} maybe by all" if s["undecided"] else "")
+            + ")"
+        )
+        if s["conflicts"] or s["undecided"]:
+            lines.append(f"  -> review screen conflicts DIR --stage {stage} --out conflicts.xlsx")
+    return "\n".join(lines)
+
+
+def screening_outcomes(project: Project) -> pd.DataFrame:
+    """Final decision per record and stage: ``record_id, stage, final, reason``.
+
+    One row per record reaching a stage (all unique records at title/abstract; the records
+    included there at full text). ``final`` is include, exclude, pending or conflict;
+    ``reason`` is the full-text exclusion reason. PRISMA counts and the list of studies to
+    extract (full-text include) come from this table.
+    """
+    decisions = _decisions(project)
+    scope = _stage_records(project, decisions)
+    rows: list[Final] = []
+    for stage in STAGES:
+        finals = final_decisions(decisions, stage, scope[stage], _k(project), _reasons(project))
+        rows += [finals[rid] for rid in scope[stage]]
+    frame = pd.DataFrame(
+        {
+            "record_id": pd.Series([f.record_id for f in rows], dtype="int64"),
+            "stage": pd.Series([f.stage for f in rows], dtype="object"),
+            "final": pd.Series([f.final for f in rows], dtype="object"),
+            "reason": pd.Series([f.reason for f in rows], dtype="object"),
+        }
+    )
+    return frame

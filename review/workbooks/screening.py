@@ -1,0 +1,478 @@
+"""Screening and conflict workbooks: write them for screeners, read their decisions back.
+
+The first sheet ("Screening", or "Conflicts") has one row per record with a header row:
+``record_id`` (do not change), title, authors, year, journal, abstract (wrapped), decision
+(dropdown include/exclude/maybe), at full text a ``reason`` (dropdown of the protocol's
+exclusion reasons), note, and PubMed/DOI links. Rows may be sorted, filtered or deleted and
+columns widened or moved: the reader finds columns by their header and records by
+``record_id``. A second sheet holds the instructions and the protocol's eligibility
+criteria; a very hidden sheet holds the project id and export token (see ``common``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from tqdm import tqdm
+
+from review.errors import WorkbookError
+from review.records import normalise_text
+from review.workbooks.common import (
+    META_SHEET,
+    TOP,
+    WRAP,
+    cell_text,
+    column_letter,
+    find_header,
+    new_workbook,
+    open_workbook,
+    raise_problems,
+    read_meta,
+    safe_text,
+    setup_sheet,
+    text_cell,
+    write_header,
+    write_meta,
+)
+
+__all__ = [
+    "INSTRUCTIONS_SHEET",
+    "ScreeningRow",
+    "SheetDecision",
+    "SheetDecisions",
+    "read_decisions",
+    "title_matches",
+    "write_screening_workbook",
+]
+
+INSTRUCTIONS_SHEET = "Instructions"
+_ID_FONT = Font(color="808080")
+_ID_FILL = PatternFill("solid", start_color="EDEDED")
+_DECISION_FILL = PatternFill("solid", start_color="FFF2CC")
+_INFO_FILL = PatternFill("solid", start_color="F2F2F2")
+
+
+@dataclass(frozen=True)
+class ScreeningRow:
+    """One record as shown to a screener (plus, in a conflict workbook, earlier decisions)."""
+
+    record_id: int
+    title: str | None = None
+    authors: Sequence[str] = ()
+    year: int | None = None
+    journal: str | None = None
+    abstract: str | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    earlier: Mapping[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SheetDecision:
+    """A decision read from one row of a returned workbook."""
+
+    row: int
+    record_id: int
+    decision: str
+    reason: str | None
+    note: str | None
+
+
+@dataclass
+class SheetDecisions:
+    """Everything read from a returned workbook, checked cell by cell."""
+
+    path: Path
+    sheet: str
+    meta: dict[str, str]
+    columns: dict[str, int]
+    decisions: list[SheetDecision]
+    ids: dict[int, int]  # record_id -> sheet row, for every row with an id
+    titles: dict[int, str | None]  # record_id -> title cell as read
+    blank: int  # rows with an id but no decision yet
+
+    def cell(self, column: str, row: int) -> str:
+        """Excel reference of a column (by header key) in a row, e.g. G7."""
+        return f"{column_letter(self.columns[column])}{row}"
+
+
+def _authors(authors: Sequence[str]) -> str:
+    if len(authors) > 6:
+        return "; ".join(authors[:6]) + f"; ... ({len(authors)} authors)"
+    return "; ".join(authors)
+
+
+def _instructions(
+    wb: Any,
+    *,
+    title: str,
+    stage: str,
+    reviewer: str,
+    kind: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    reasons: Sequence[str],
+    earlier: Sequence[str],
+) -> tuple[int, int]:
+    """Write the instructions sheet; returns the rows (first, last) listing the exclusion reasons."""
+    ws = wb.create_sheet(INSTRUCTIONS_SHEET)
+    ws.column_dimensions["A"].width = 120
+    bold = Font(bold=True, size=12)
+    lines: list[tuple[str, Font | None]] = [
+        (title, Font(bold=True, size=14)),
+        (f"Stage: {stage}    Reviewer: {reviewer}", None),
+        ("", None),
+        ("How to screen", bold),
+    ]
+    sheet = "Conflicts" if kind == "conflicts" else "Screening"
+    if kind == "conflicts":
+        lines.append(
+            (
+                f"The other reviewers disagreed on these records (their decisions are in the grey columns). "
+                f"As the third reviewer, give the final decision in the 'decision' column of sheet '{sheet}': "
+                "include or exclude.",
+                None,
+            )
+        )
+    else:
+        lines.append(
+            (
+                f"For each record on sheet '{sheet}', choose include, exclude or maybe in the 'decision' column "
+                "(typing the word works too). Leave it empty if you have not screened the record yet.",
+                None,
+            )
+        )
+    if stage == "full-text":
+        lines.append(
+            ("When you exclude a record, choose the reason in the 'reason' column (required).", None)
+        )
+    lines += [
+        ("You may sort, filter and widen columns, delete rows you have not screened, and add notes.", None),
+        ("Do not change the record_id column or the titles: they tie each decision to its record.", None),
+        ("Keep this file as it is (.xlsx) and return it; it can be imported again safely.", None),
+        ("", None),
+        ("Include records that meet all of these criteria", bold),
+        *[(f"• {c}", None) for c in include],
+        ("", None),
+        ("Exclude records that meet any of these criteria", bold),
+        *[(f"• {c}", None) for c in exclude],
+    ]
+    if earlier:
+        lines += [("", None), (f"Earlier decisions shown: {', '.join(earlier)}", None)]
+    lines += [("", None), ("Exclusion reasons (full text)", bold)]
+    for text, font in lines:
+        ws.append([text_cell(ws, text, font=font, alignment=WRAP)])
+    first = len(lines) + 1
+    for reason in reasons:
+        ws.append([text_cell(ws, reason)])
+    return first, first + max(len(reasons), 1) - 1
+
+
+def write_screening_workbook(
+    path: str | Path,
+    rows: Sequence[ScreeningRow],
+    *,
+    meta: Mapping[str, object],
+    stage: str,
+    reviewer: str,
+    title: str = "Screening",
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    reasons: Sequence[str] = (),
+    earlier: Sequence[str] = (),
+    progress: bool = True,
+) -> Path:
+    """Write a screening (or, with ``earlier`` reviewers, conflict) workbook in streaming mode.
+
+    ``meta`` goes to the hidden sheet and must carry ``kind`` (screening or conflicts),
+    ``project_id`` and ``token``. Returns the path written.
+    """
+    out = Path(path)
+    kind = str(meta.get("kind", "screening"))
+    full_text = stage == "full-text"
+    columns: list[tuple[str, float]] = [
+        ("record_id", 10),
+        ("title", 50),
+        ("authors", 24),
+        ("year", 7),
+        ("journal", 20),
+        ("abstract", 90),
+    ]
+    for name in earlier:
+        columns.append((f"decision by {name}", 12))
+        if full_text:
+            columns.append((f"reason by {name}", 18))
+        columns.append((f"note by {name}", 18))
+    columns.append(("decision", 12))
+    if full_text:
+        columns.append(("reason", 24))
+    columns += [("note", 30), ("pubmed", 14), ("doi", 22)]
+    names = [c for c, _ in columns]
+    index = {c: i for i, c in enumerate(names)}
+
+    wb = new_workbook()
+    sheet_name = "Conflicts" if kind == "conflicts" else "Screening"
+    ws = wb.create_sheet(sheet_name)
+    setup_sheet(ws, [w for _, w in columns], len(rows), freeze="C2")
+    last = max(len(rows) + 1, 2)
+    dec_col = column_letter(index["decision"])
+    dv = DataValidation(
+        type="list",
+        formula1='"include,exclude"' if kind == "conflicts" else '"include,exclude,maybe"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="decision",
+        error="Choose include, exclude" + ("" if kind == "conflicts" else " or maybe") + ".",
+    )
+    dv.add(f"{dec_col}2:{dec_col}{last}")
+    ws.data_validations.append(dv)
+    id_col = column_letter(index["record_id"])
+    guard = DataValidation(
+        type="custom",
+        formula1="FALSE",
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="record_id",
+        error="record_id ties the decision to its record: do not change it.",
+    )
+    guard.add(f"{id_col}2:{id_col}{last}")
+    ws.data_validations.append(guard)
+    write_header(ws, names)
+
+    first, last_reason = _instructions(
+        wb,
+        title=title,
+        stage=stage,
+        reviewer=reviewer,
+        kind=kind,
+        include=include,
+        exclude=exclude,
+        reasons=reasons,
+        earlier=earlier,
+    )
+    if full_text:
+        rc = column_letter(index["reason"])
+        reason_dv = DataValidation(
+            type="list",
+            formula1=f"'{INSTRUCTIONS_SHEET}'!$A${first}:$A${last_reason}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle="reason",
+            error="Choose one of the protocol's exclusion reasons.",
+        )
+        reason_dv.add(f"{rc}2:{rc}{last}")
+        ws.data_validations.append(reason_dv)
+
+    n_cols = len(names)
+    for r in tqdm(rows, desc="writing workbook", unit="rows", disable=not progress or len(rows) < 2000):
+        cells: list[Any] = [None] * n_cols
+        cells[index["record_id"]] = text_cell(ws, None, font=_ID_FONT, fill=_ID_FILL, alignment=TOP)
+        cells[index["record_id"]].value = r.record_id
+        cells[index["title"]] = text_cell(ws, r.title, alignment=WRAP)
+        cells[index["authors"]] = text_cell(ws, _authors(r.authors), alignment=WRAP)
+        cells[index["year"]] = r.year
+        cells[index["journal"]] = text_cell(ws, r.journal, alignment=WRAP)
+        cells[index["abstract"]] = text_cell(ws, r.abstract, alignment=WRAP)
+        for name in earlier:
+            got = r.earlier.get(name)
+            dec, why, note = got if got is not None else (None, None, None)
+            cells[index[f"decision by {name}"]] = text_cell(ws, dec, fill=_INFO_FILL, alignment=TOP)
+            if full_text:
+                cells[index[f"reason by {name}"]] = text_cell(ws, why, fill=_INFO_FILL, alignment=WRAP)
+            cells[index[f"note by {name}"]] = text_cell(ws, note, fill=_INFO_FILL, alignment=WRAP)
+        cells[index["decision"]] = text_cell(ws, None, fill=_DECISION_FILL, alignment=TOP)
+        if full_text:
+            cells[index["reason"]] = text_cell(ws, None, fill=_DECISION_FILL, alignment=TOP)
+        cells[index["note"]] = text_cell(ws, None, alignment=WRAP)
+        if r.pmid:
+            url = f"https://pubmed.ncbi.nlm.nih.gov/{r.pmid}/"
+            cells[index["pubmed"]] = text_cell(ws, r.pmid, hyperlink=url, alignment=TOP)
+        if r.doi:
+            url = f"https://doi.org/{r.doi}"
+            cells[index["doi"]] = text_cell(ws, r.doi, hyperlink=url, alignment=TOP)
+        ws.append(cells)
+
+    write_meta(wb, {**meta, "sheet": sheet_name, "stage": stage, "reviewer": reviewer, "rows": len(rows)})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        wb.save(tmp)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WorkbookError(f"cannot write the workbook ({exc})", path=out) from exc
+    return out
+
+
+def _record_id(value: object) -> int | None:
+    """A record id cell as an int (Excel may hand back 12.0 or ' 12 '); None if not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def read_decisions(
+    path: str | Path,
+    *,
+    normalise_decision: Callable[[object], str | None],
+    normalise_reason: Callable[[object], str | None],
+    rules: Callable[[dict[str, str]], tuple[bool, Iterable[str]]],
+    progress: bool = True,
+) -> SheetDecisions:
+    """Read and check every row of a returned screening/conflict workbook.
+
+    Every problem (an id that is not a whole number, an id used twice, a decision that is
+    not include/exclude/maybe, a missing or unknown exclusion reason, a decision without an
+    id) is collected and raised as one :class:`WorkbookError` naming the first cell and how
+    many more there are. The stage's decision and reason spelling rules are passed in
+    (``normalise_decision``/``normalise_reason``), and ``rules(meta)`` checks the hidden
+    sheet (raising for a workbook of another project) and returns (reason required, allowed
+    decisions), so this module holds no screening logic.
+    """
+    p = Path(path)
+    wb = open_workbook(p, read_only=True)
+    try:
+        meta = read_meta(wb, p)
+        reason_required, allowed = rules(meta)
+        name = meta.get("sheet", "")
+        if name not in wb.sheetnames or name == META_SHEET:
+            name = wb.sheetnames[0]
+        ws = wb[name]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # the stored size may be wrong after edits elsewhere
+        rows = ws.iter_rows(values_only=True)
+        header_row, columns = find_header(rows, ["record_id", "decision"], path=p, sheet=name)
+        id_col, dec_col = columns["record_id"], columns["decision"]
+        reason_col = columns.get("reason")
+        note_col = columns.get("note")
+        title_col = columns.get("title")
+        if reason_required and reason_col is None:
+            raise WorkbookError(
+                "the header row has no 'reason' column (needed for full-text exclusions)",
+                path=p,
+                sheet=name,
+                row=header_row,
+            )
+        allowed_set = set(allowed)
+        problems: list[tuple[int, str | None, str]] = []
+        decisions: list[SheetDecision] = []
+        ids: dict[int, int] = {}
+        titles: dict[int, str | None] = {}
+        blank = 0
+        letter = column_letter
+        for number, row in enumerate(
+            tqdm(rows, desc="reading workbook", unit="rows", disable=not progress), start=header_row + 1
+        ):
+            raw_id = cell_text(row, id_col)
+            raw_dec = cell_text(row, dec_col)
+            if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+                if raw_dec is not None and str(raw_dec).strip():
+                    problems.append(
+                        (
+                            number,
+                            letter(id_col),
+                            "a decision is given but record_id is empty: put the id back",
+                        )
+                    )
+                continue
+            rid = _record_id(raw_id)
+            if rid is None:
+                problems.append(
+                    (number, letter(id_col), f"record_id {raw_id!r} is not a record id (a whole number)")
+                )
+                continue
+            if rid in ids:
+                problems.append(
+                    (number, letter(id_col), f"record_id {rid} appears twice (rows {ids[rid]} and {number})")
+                )
+                continue
+            ids[rid] = number
+            titles[rid] = None if title_col is None else _text(cell_text(row, title_col))
+            try:
+                decision = normalise_decision(raw_dec)
+            except ValueError as exc:
+                problems.append((number, letter(dec_col), f"{exc}"))
+                continue
+            if decision is not None and decision not in allowed_set:
+                problems.append(
+                    (
+                        number,
+                        letter(dec_col),
+                        f"decision {decision!r} is not {'/'.join(sorted(allowed_set))} here",
+                    )
+                )
+                continue
+            reason = None
+            if reason_col is not None:
+                try:
+                    reason = normalise_reason(cell_text(row, reason_col))
+                except ValueError as exc:
+                    problems.append((number, letter(reason_col), f"{exc}"))
+                    continue
+            if decision is None:
+                blank += 1
+                continue
+            if decision == "exclude" and reason_required and reason is None:
+                problems.append(
+                    (
+                        number,
+                        letter(reason_col) if reason_col is not None else None,
+                        f"record {rid} is excluded without a reason: choose one from the dropdown",
+                    )
+                )
+                continue
+            decisions.append(
+                SheetDecision(
+                    row=number,
+                    record_id=rid,
+                    decision=decision,
+                    reason=reason if decision == "exclude" else None,
+                    note=safe_text(_text(cell_text(row, note_col))),
+                )
+            )
+        raise_problems(problems, path=p, sheet=name)
+    finally:
+        wb.close()
+    return SheetDecisions(
+        path=p,
+        sheet=name,
+        meta=meta,
+        columns=columns,
+        decisions=decisions,
+        ids=ids,
+        titles=titles,
+        blank=blank,
+    )
+
+
+def title_matches(shown: str | None, stored: str | None) -> bool:
+    """Whether a title cell still shows the record's title (spacing, case, punctuation aside).
+
+    An empty cell matches (the column may have been cleared); a different title means the
+    rows were sorted without their record_id column, so decisions would land on the wrong
+    records.
+    """
+    if shown is None or not stored:
+        return True
+    a, b = normalise_text(shown), normalise_text(safe_text(stored))
+    return a == b or (len(b) > 200 and a[:200] == b[:200])
