@@ -1,0 +1,1099 @@
+"""Structured data extraction (pure): the form model, validation, consensus and tidy arm pairs.
+
+A *form* (``extraction_forms/NAME.yaml``) lists the sheets of an extraction workbook (studies,
+arms, outcomes, risk of bias), their fields, types, dropdown choices and number bounds, and the
+instruments with their scale range and direction. This module
+
+- parses and checks a form (:func:`parse_form`, :func:`load_form`),
+- validates the raw cells read from a workbook and names the sheet and cell of every problem
+  (:func:`validate_sheets`),
+- turns an extraction into store cells and back (:func:`to_cells`, :func:`from_cells`),
+- merges two or more reviewers' cells into a consensus, listing disagreements cell by cell
+  (:func:`consensus`), and
+- pairs arms into comparisons, converts summary statistics to mean/SD (flagging the method),
+  aligns scale directions and maps time points to the protocol's follow-up windows
+  (:func:`arm_pairs`). Effect sizes are computed from these pairs by ``review.effects.escalc``
+  in the project layer.
+
+It knows nothing of the protocol object or the store: the project layer passes a
+:class:`Context` built from the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from review.conversions import Conversion, combine_groups, convert_summary
+from review.errors import InputError
+
+__all__ = [
+    "FIELD_TYPES",
+    "ROB_JUDGEMENTS",
+    "STAT_TYPES",
+    "ArmPair",
+    "Cell",
+    "Context",
+    "Disagreement",
+    "DomainSpec",
+    "Extraction",
+    "FieldSpec",
+    "Form",
+    "Instrument",
+    "Problem",
+    "RawSheet",
+    "SheetSpec",
+    "Window",
+    "arm_pairs",
+    "choices_for",
+    "consensus",
+    "from_cells",
+    "load_form",
+    "parse_form",
+    "study_label",
+    "to_cells",
+    "validate_sheets",
+]
+
+FIELD_TYPES = ("text", "integer", "number", "choice")
+
+#: Statistic types an outcome row can hold, and the cells each one needs besides ``n``.
+STAT_TYPES: dict[str, tuple[str, ...]] = {
+    "mean/SD": ("mean", "sd"),
+    "mean/SE": ("mean", "se"),
+    "mean/95% CI": ("ci_low", "ci_high"),
+    "median/IQR": ("median", "q1", "q3"),
+    "median/range": ("median", "min", "max"),
+    "median/IQR/range": ("median", "q1", "q3", "min", "max"),
+    "change mean/SD": ("mean", "sd"),
+    "change mean/SE": ("mean", "se"),
+    "change mean/95% CI": ("ci_low", "ci_high"),
+    "events/N": ("events",),
+}
+
+#: Cochrane RoB 2 judgements, from best to worst (Sterne et al. 2019, BMJ 366:l4898).
+ROB_JUDGEMENTS = ("low", "some concerns", "high")
+ROB_DOMAINS = ("d1_randomisation", "d2_deviations", "d3_missing", "d4_measurement", "d5_selection")
+
+#: Fields the software reads, per entity (a form must keep them).
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "study": ("record_id", "study", "n_randomised", "crps_criteria", "crps_duration_months", "illustrative"),
+    "arm": ("study", "arm", "intervention_class", "n_randomised"),
+    "outcome": (
+        "study",
+        "arm",
+        "domain",
+        "instrument",
+        "timepoint_days",
+        "stat_type",
+        "n",
+        *sorted({c for cells in STAT_TYPES.values() for c in cells}),
+    ),
+    "rob": ("study", "domain", "overall"),
+}
+DEFAULT_KEYS = {"study": ("record_id",), "arm": ("study", "arm"), "outcome": (), "rob": ("study", "domain")}
+
+ROW = "__row__"  # the pseudo-field of a row-presence disagreement ("keep" / "drop")
+VALUE_FIELDS = ("mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max")
+
+
+# --- form model ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column of a form sheet."""
+
+    name: str
+    label: str
+    type: str = "text"
+    choices: tuple[str, ...] = ()
+    source: str | None = None  # ``from:`` a named choice list (protocol or built-in)
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    prefilled: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One sheet of a form: an entity (study, arm, outcome, rob) and its fields."""
+
+    name: str
+    entity: str
+    key: tuple[str, ...]
+    fields: tuple[FieldSpec, ...]
+    help: str = ""
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A measurement instrument with its scale range and which direction is better."""
+
+    name: str
+    domain: str
+    minimum: float | None = None
+    maximum: float | None = None
+    lower_is_better: bool | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A whole extraction form (see ``extraction_forms/crps.yaml``)."""
+
+    name: str
+    title: str
+    version: str
+    sheets: tuple[SheetSpec, ...]
+    instruments: tuple[Instrument, ...] = ()
+    md_common_scale: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def sheet(self, entity: str) -> SheetSpec:
+        """The sheet holding ``entity``."""
+        for s in self.sheets:
+            if s.entity == entity:
+                return s
+        raise KeyError(entity)
+
+    def instrument(self, name: str) -> Instrument | None:
+        """The form's instrument called ``name`` (None if the form does not list it)."""
+        for i in self.instruments:
+            if i.name == name:
+                return i
+        return None
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """An outcome domain of the protocol: its instruments (in order of preference) and measure."""
+
+    instruments: tuple[str, ...]
+    lower_is_better: bool
+    measure: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """A follow-up window in days since the start of treatment (inclusive)."""
+
+    label: str
+    from_day: float
+    to_day: float | None = None
+
+    def contains(self, day: float) -> bool:
+        """Whether ``day`` falls in the window."""
+        return day >= self.from_day and (self.to_day is None or day <= self.to_day)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation and the tidy table need from the protocol (passed by the project layer)."""
+
+    intervention_classes: tuple[str, ...]
+    domains: Mapping[str, DomainSpec]
+    windows: tuple[Window, ...] = ()
+    comparisons: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (label, intervention, controls)
+
+    def window_for(self, day: float) -> Window | None:
+        """The first window holding ``day``."""
+        for w in self.windows:
+            if w.contains(day):
+                return w
+        return None
+
+
+def _num(value: Any, where: str, path: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where} must be a number, got {value!r}", path=path)
+    return float(value)
+
+
+def parse_form(data: Any, path: str | Path = "<form>") -> Form:
+    """Check a parsed form YAML and build the :class:`Form` (errors name the key)."""
+    p = str(path)
+    if not isinstance(data, Mapping):
+        raise InputError("a form must be a YAML mapping (name, title, sheets, ...)", path=p)
+    unknown = set(data) - {"name", "title", "version", "instruments", "sheets", "md_common_scale"}
+    if unknown:
+        raise InputError(f"unknown form key {sorted(unknown)[0]!r}", path=p)
+    for top in ("name", "sheets"):
+        if top not in data:
+            raise InputError(f"the form has no {top!r}", path=p)
+    instruments = []
+    for i, item in enumerate(data.get("instruments") or []):
+        where = f"instruments[{i}]"
+        if not isinstance(item, Mapping) or "name" not in item or "domain" not in item:
+            raise InputError(f"{where} needs a name and a domain", path=p)
+        lo, hi = _num(item.get("min"), f"{where}.min", p), _num(item.get("max"), f"{where}.max", p)
+        if lo is not None and hi is not None and lo >= hi:
+            raise InputError(f"{where}: min must be below max", path=p)
+        lib = item.get("lower_is_better")
+        if lib is not None and not isinstance(lib, bool):
+            raise InputError(f"{where}.lower_is_better must be true or false", path=p)
+        instruments.append(Instrument(str(item["name"]), str(item["domain"]), lo, hi, lib))
+    sheets = []
+    entities: set[str] = set()
+    for s_i, sheet in enumerate(data["sheets"] or []):
+        where = f"sheets[{s_i}]"
+        if not isinstance(sheet, Mapping) or not {"name", "entity", "fields"} <= set(sheet):
+            raise InputError(f"{where} needs name, entity and fields", path=p)
+        entity = str(sheet["entity"])
+        if entity not in REQUIRED_FIELDS:
+            raise InputError(
+                f"{where}.entity must be one of {', '.join(REQUIRED_FIELDS)}, got {entity!r}", path=p
+            )
+        if entity in entities:
+            raise InputError(f"{where}: entity {entity!r} has two sheets", path=p)
+        entities.add(entity)
+        fields = []
+        for f_i, f in enumerate(sheet["fields"] or []):
+            fw = f"{where}.fields[{f_i}]"
+            if not isinstance(f, Mapping) or "name" not in f:
+                raise InputError(f"{fw} needs a name", path=p)
+            ftype = str(f.get("type", "text"))
+            if ftype not in FIELD_TYPES:
+                raise InputError(f"{fw}.type must be one of {', '.join(FIELD_TYPES)}, got {ftype!r}", path=p)
+            choices = tuple(str(c) for c in f.get("choices") or ())
+            source = f.get("from")
+            if ftype == "choice" and not choices and not source:
+                raise InputError(f"{fw}: a choice field needs choices or from", path=p)
+            fields.append(
+                FieldSpec(
+                    name=str(f["name"]),
+                    label=str(f.get("label", f["name"])),
+                    type=ftype,
+                    choices=choices,
+                    source=str(source) if source else None,
+                    required=bool(f.get("required", False)),
+                    minimum=_num(f.get("min"), f"{fw}.min", p),
+                    maximum=_num(f.get("max"), f"{fw}.max", p),
+                    prefilled=bool(f.get("prefilled", False)),
+                    help=str(f.get("help", "")),
+                )
+            )
+        names = [f.name for f in fields]
+        missing = [n for n in REQUIRED_FIELDS[entity] if n not in names]
+        if missing:
+            raise InputError(f"{where} ({sheet['name']}) must keep the field(s) {', '.join(missing)}", path=p)
+        key: tuple[str, ...] = tuple(str(k) for k in (sheet.get("key") or DEFAULT_KEYS[entity] or names[:1]))
+        if entity == "outcome" and not sheet.get("key"):
+            key = ("study", "arm", "domain", "instrument", "timepoint_days")
+        bad = [k for k in key if k not in names]
+        if bad:
+            raise InputError(f"{where}.key names unknown field {bad[0]!r}", path=p)
+        sheets.append(SheetSpec(str(sheet["name"]), entity, key, tuple(fields), str(sheet.get("help", ""))))
+    missing_entities = [e for e in REQUIRED_FIELDS if e not in entities]
+    if missing_entities:
+        raise InputError(f"the form has no sheet for {', '.join(missing_entities)}", path=p)
+    scales = {}
+    for dom, rng in (data.get("md_common_scale") or {}).items():
+        if not isinstance(rng, list | tuple) or len(rng) != 2:
+            raise InputError(f"md_common_scale.{dom} must be [min, max]", path=p)
+        lo, hi = (_num(v, f"md_common_scale.{dom}", p) for v in rng)
+        if lo is None or hi is None or lo >= hi:
+            raise InputError(f"md_common_scale.{dom} must be [min, max] with min < max", path=p)
+        scales[str(dom)] = (lo, hi)
+    return Form(
+        name=str(data["name"]),
+        title=str(data.get("title", data["name"])),
+        version=str(data.get("version", "1")),
+        sheets=tuple(sheets),
+        instruments=tuple(instruments),
+        md_common_scale=scales,
+    )
+
+
+def load_form(path: str | Path) -> Form:
+    """Read and check a form YAML file."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("no such extraction form", path=p) from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the extraction form: {exc}", path=p) from exc
+    return parse_form(data, p)
+
+
+def choices_for(form: Form, spec: FieldSpec, ctx: Context) -> tuple[str, ...]:
+    """The dropdown values of a choice field (its own list or a named list from the protocol)."""
+    if spec.choices:
+        return spec.choices
+    src = spec.source
+    if src == "intervention_classes":
+        return ctx.intervention_classes
+    if src == "outcome_domains":
+        return tuple(ctx.domains)
+    if src == "rob_domains":
+        return ("all", *ctx.domains)
+    if src == "rob_judgements":
+        return ROB_JUDGEMENTS
+    if src == "stat_types":
+        return tuple(STAT_TYPES)
+    if src == "instruments":
+        names: list[str] = []
+        for dom in ctx.domains.values():
+            names += [n for n in dom.instruments if n not in names]
+        names += [i.name for i in form.instruments if i.name not in names]
+        return tuple(names)
+    raise InputError(f"form field {spec.name!r}: unknown choice list {src!r}")
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell: sheet, row, column letter (or field) and what is wrong."""
+
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"sheet {self.sheet!r}"
+        if self.column and self.row is not None:
+            where += f" cell {self.column}{self.row}"
+        elif self.row is not None:
+            where += f" row {self.row}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class RawSheet:
+    """The cells of one sheet as read from a workbook: field -> column letter, and rows."""
+
+    name: str
+    columns: dict[str, str]
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+@dataclass
+class Extraction:
+    """Typed extraction values per entity: entity -> row key -> {field: value}.
+
+    ``rows_at`` keeps the sheet row each entry came from (for messages).
+    """
+
+    rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    rows_at: dict[tuple[str, tuple[Any, ...]], int] = field(default_factory=dict)
+
+    def entity(self, name: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """Rows of one entity (empty dict if none)."""
+        return self.rows.setdefault(name, {})
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _typed(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
+    """Convert a raw cell to the field's type; raise ValueError with a readable message."""
+    if spec.type == "text":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+    if spec.type == "choice":
+        text = str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        for c in allowed:
+            if text.casefold() == c.casefold():
+                return c
+        shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+        raise ValueError(f"{spec.name}: {text!r} is not one of the dropdown values ({shown})")
+    if isinstance(value, bool):
+        raise ValueError(f"{spec.name} must be a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            num = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise ValueError(f"{spec.name} must be a number, got {value!r}") from None
+    elif isinstance(value, int | float):
+        num = float(value)
+    else:
+        raise ValueError(f"{spec.name} must be a number, got {value!r}")
+    if not math.isfinite(num):
+        raise ValueError(f"{spec.name} must be a finite number, got {value!r}")
+    if spec.minimum is not None and num < spec.minimum:
+        raise ValueError(f"{spec.name} must be >= {spec.minimum:g}, got {num:g}")
+    if spec.maximum is not None and num > spec.maximum:
+        raise ValueError(f"{spec.name} must be <= {spec.maximum:g}, got {num:g}")
+    if spec.type == "integer":
+        if not num.is_integer():
+            raise ValueError(f"{spec.name} must be a whole number, got {num:g}")
+        return int(num)
+    return num
+
+
+def _row_key(sheet: SheetSpec, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    if sheet.entity == "study":
+        rid = values.get("record_id")
+        return (rid,) if rid is not None else (f"study:{values.get('study')}",)
+    return tuple(values.get(k) for k in sheet.key)
+
+
+def validate_sheets(
+    form: Form, ctx: Context, sheets: Mapping[str, RawSheet]
+) -> tuple[Extraction, list[Problem]]:
+    """Type-check and cross-check the cells of an extraction workbook.
+
+    Returns the typed :class:`Extraction` and every problem found, each naming sheet and cell:
+    values that are not in their dropdown, not numbers or out of bounds; SD or SE <= 0; n larger
+    than randomised; a missing time point; a value outside the instrument's scale; an unknown
+    instrument; statistics missing for the statistic type; arms or studies that do not exist;
+    a RoB 2 overall judgement better than its worst domain.
+    """
+    ext = Extraction()
+    problems: list[Problem] = []
+    for sheet in form.sheets:
+        raw = sheets.get(sheet.name)
+        if raw is None:
+            problems.append(
+                Problem(
+                    sheet.name, None, None, "sheet is missing: use the workbook from `review extract export`"
+                )
+            )
+            continue
+        allowed = {f.name: choices_for(form, f, ctx) for f in sheet.fields if f.type == "choice"}
+        rows = ext.entity(sheet.entity)
+        for rownum, cells in raw.rows:
+            if all(_blank(cells.get(f.name)) for f in sheet.fields if not f.prefilled):
+                continue  # an untouched row (pre-filled cells only, or empty)
+            typed: dict[str, Any] = {}
+            for spec in sheet.fields:
+                value = cells.get(spec.name)
+                col = raw.columns.get(spec.name)
+                if _blank(value):
+                    if spec.required:
+                        problems.append(
+                            Problem(sheet.name, rownum, col, f"{spec.name} ({spec.label}) is missing")
+                        )
+                    continue
+                try:
+                    typed[spec.name] = _typed(spec, value, allowed.get(spec.name, ()))
+                except ValueError as exc:
+                    problems.append(Problem(sheet.name, rownum, col, str(exc)))
+            key = _row_key(sheet, typed)
+            if any(k is None for k in key):
+                continue  # already reported as a missing required cell
+            if key in rows:
+                problems.append(
+                    Problem(
+                        sheet.name,
+                        rownum,
+                        None,
+                        f"duplicate row: {_show_key(key)} is already on row {ext.rows_at[(sheet.entity, key)]}",
+                    )
+                )
+                continue
+            rows[key] = typed
+            ext.rows_at[(sheet.entity, key)] = rownum
+    if problems:
+        return ext, problems
+    problems += _cross_check(form, ctx, ext, sheets)
+    return ext, problems
+
+
+def _show_key(key: tuple[Any, ...]) -> str:
+    return " / ".join("" if k is None else (f"{k:g}" if isinstance(k, float) else str(k)) for k in key)
+
+
+def study_label(author: str | None, year: int | None, taken: Iterable[str] = ()) -> str:
+    """A short study label ``Surname Year`` (``a``/``b`` suffixes when it is taken)."""
+    name = (author or "Unknown").split(",")[0].strip().split(" ")[0] or "Unknown"
+    base = f"{name} {year}" if year else name
+    used = set(taken)
+    if base not in used:
+        return base
+    for suffix in "abcdefghijklmnopqrstuvwxyz":
+        if f"{base}{suffix}" not in used:
+            return f"{base}{suffix}"
+    return f"{base}-{len(used)}"
+
+
+def _instrument_info(form: Form, row: Mapping[str, Any]) -> tuple[float | None, float | None, bool | None]:
+    """Scale range and direction of an outcome row (its own cells first, then the form's)."""
+    inst = form.instrument(str(row.get("instrument")))
+    lo = row.get("scale_min", inst.minimum if inst else None)
+    hi = row.get("scale_max", inst.maximum if inst else None)
+    direction = row.get("direction")
+    if direction is not None:
+        lower = direction == "lower is better"
+    else:
+        lower = inst.lower_is_better if inst else None
+    return lo, hi, lower
+
+
+def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+    problems: list[Problem] = []
+    s_sheet, a_sheet, o_sheet, r_sheet = (form.sheet(e) for e in ("study", "arm", "outcome", "rob"))
+
+    def cell(sheet: SheetSpec, key: tuple[Any, ...], name: str, message: str) -> None:
+        problems.append(
+            Problem(
+                sheet.name,
+                ext.rows_at.get((sheet.entity, key)),
+                sheets[sheet.name].columns.get(name),
+                message,
+            )
+        )
+
+    studies: dict[str, dict[str, Any]] = {}
+    for key, row in ext.entity("study").items():
+        label = row["study"]
+        merged = studies.setdefault(label, {})
+        for name, value in row.items():
+            if name in ("record_id", "citation", "study", "notes", "source"):
+                continue
+            if name in merged and merged[name] != value:
+                cell(
+                    s_sheet,
+                    key,
+                    name,
+                    f"study {label!r}: {name} is {value!r} here but {merged[name]!r} on another report of it",
+                )
+            merged.setdefault(name, value)
+    arm_n: dict[str, int] = {}
+    for key, row in ext.entity("arm").items():
+        study = row["study"]
+        if study not in studies:
+            cell(a_sheet, key, "study", f"study {study!r} is not on the {s_sheet.name} sheet")
+            continue
+        n_arm = row.get("n_randomised")
+        n_all = studies[study].get("n_randomised")
+        if n_arm is not None:
+            arm_n[study] = arm_n.get(study, 0) + n_arm
+            if n_all is not None and n_arm > n_all:
+                cell(
+                    a_sheet,
+                    key,
+                    "n_randomised",
+                    f"n randomised to the arm ({n_arm}) is larger than the study's ({n_all})",
+                )
+    for study, total in arm_n.items():
+        n_all = studies[study].get("n_randomised")
+        if n_all is not None and total > n_all:
+            first = next(k for k, r in ext.entity("arm").items() if r["study"] == study)
+            cell(
+                a_sheet,
+                first,
+                "n_randomised",
+                f"study {study!r}: the arms add up to {total}, more than the {n_all} randomised",
+            )
+    arms = ext.entity("arm")
+    for key, row in ext.entity("outcome").items():
+        before = len(problems)
+        study, arm = row["study"], row["arm"]
+        if study not in studies:
+            cell(o_sheet, key, "study", f"study {study!r} is not on the {s_sheet.name} sheet")
+            continue
+        if (study, arm) not in arms:
+            cell(o_sheet, key, "arm", f"arm {arm!r} of {study!r} is not on the {a_sheet.name} sheet")
+            continue
+        domain, instrument = row["domain"], row["instrument"]
+        dom = ctx.domains.get(domain)
+        inst = form.instrument(instrument)
+        if dom is not None and instrument not in dom.instruments and (inst is None or inst.domain != domain):
+            known = [
+                *dom.instruments,
+                *(i.name for i in form.instruments if i.domain == domain and i.name not in dom.instruments),
+            ]
+            cell(
+                o_sheet,
+                key,
+                "instrument",
+                f"unknown instrument {instrument!r} for {domain} (known: {', '.join(known)})",
+            )
+        lo, hi, _lower = _instrument_info(form, row)
+        if lo is not None and hi is not None and lo >= hi:
+            cell(o_sheet, key, "scale_max", f"scale maximum ({hi:g}) must be above the minimum ({lo:g})")
+            lo = hi = None
+        stat = row["stat_type"]
+        for need in STAT_TYPES[stat]:
+            if need not in row:
+                cell(o_sheet, key, need, f"{stat} needs {need}")
+        n = row.get("n")
+        if stat == "events/N" and n is None:
+            cell(o_sheet, key, "n", "events/N needs n")
+        n_arm = arms[(study, arm)].get("n_randomised")
+        n_all = studies[study].get("n_randomised")
+        if n is not None:
+            if n_arm is not None and n > n_arm:
+                cell(
+                    o_sheet,
+                    key,
+                    "n",
+                    f"n analysed ({n}) is larger than the {n_arm} randomised to arm {arm!r}",
+                )
+            elif n_all is not None and n > n_all:
+                cell(
+                    o_sheet, key, "n", f"n analysed ({n}) is larger than the {n_all} randomised in {study!r}"
+                )
+        events = row.get("events")
+        if events is not None and n is not None and events > n:
+            cell(o_sheet, key, "events", f"events ({events}) are more than n ({n})")
+        for name in ("sd", "se"):
+            if name in row and row[name] <= 0:
+                cell(o_sheet, key, name, f"{name.upper()} must be > 0, got {row[name]:g}")
+        change = stat.startswith("change")
+        if lo is not None and hi is not None:
+            for name in VALUE_FIELDS:
+                if name in ("sd", "se") or name not in row:
+                    continue
+                v = row[name]
+                if change:
+                    if abs(v) > hi - lo:
+                        cell(
+                            o_sheet,
+                            key,
+                            name,
+                            f"a change of {v:g} is larger than the {lo:g}-{hi:g} scale allows",
+                        )
+                elif stat.startswith("mean/95% CI") and name in ("ci_low", "ci_high"):
+                    continue  # a CI of a mean may reach past the scale in small samples
+                elif not lo <= v <= hi:
+                    cell(
+                        o_sheet,
+                        key,
+                        name,
+                        f"{name} {v:g} is outside the {instrument} scale ({lo:g} to {hi:g})",
+                    )
+        if stat != "events/N" and len(problems) == before:
+            try:
+                _convert_row(row, n if n is not None else n_arm)
+            except InputError as exc:
+                cell(o_sheet, key, STAT_TYPES[stat][0], str(exc))
+    for key, row in ext.entity("rob").items():
+        if row["study"] not in studies:
+            cell(r_sheet, key, "study", f"study {row['study']!r} is not on the {s_sheet.name} sheet")
+            continue
+        judged = [row[d] for d in ROB_DOMAINS if d in row]
+        overall = row.get("overall")
+        if judged and overall is not None:
+            worst = max(judged, key=ROB_JUDGEMENTS.index)
+            if ROB_JUDGEMENTS.index(overall) < ROB_JUDGEMENTS.index(worst):
+                cell(
+                    r_sheet,
+                    key,
+                    "overall",
+                    f"overall {overall!r} is better than the worst domain ({worst!r}); RoB 2 overall is at least the worst domain",
+                )
+    return problems
+
+
+# --- store cells ---------------------------------------------------------------------------------
+
+#: A store cell: (entity, row key as JSON, field) -> value as text.
+Cell = tuple[str, str, str]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def to_cells(ext: Extraction) -> dict[Cell, str]:
+    """Every non-empty value as a store cell ``(entity, key JSON, field) -> text``."""
+    out: dict[Cell, str] = {}
+    for entity, rows in ext.rows.items():
+        for key, row in rows.items():
+            k = json.dumps([_text(x) for x in key], ensure_ascii=False)
+            for name, value in row.items():
+                out[(entity, k, name)] = _text(value)
+    return out
+
+
+def from_cells(form: Form, cells: Mapping[Cell, str | None]) -> Extraction:
+    """Typed :class:`Extraction` from store cells (values are typed by the form's fields)."""
+    ext = Extraction()
+    for (entity, k, name), text in cells.items():
+        if text is None or name == ROW:
+            continue
+        try:
+            spec = form.sheet(entity).field(name)
+        except KeyError:
+            continue  # a field the form no longer has
+        value: Any = text
+        if spec.type == "integer":
+            value = int(float(text))
+        elif spec.type == "number":
+            value = float(text)
+        key = tuple(json.loads(k))
+        ext.entity(entity).setdefault(key, {})[name] = value
+    # re-type the key parts from the row values
+    for entity, rows in list(ext.rows.items()):
+        sheet = form.sheet(entity)
+        fixed: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in rows.values():
+            fixed[_row_key(sheet, row)] = row
+        ext.rows[entity] = fixed
+    return ext
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One cell on which reviewers differ (``field == "__row__"``: one has the row, one not)."""
+
+    entity: str
+    key: str
+    field: str
+    values: Mapping[str, str | None]  # reviewer -> value (None = empty / row missing)
+
+
+def consensus(
+    per_reviewer: Mapping[str, Mapping[Cell, str]],
+    resolutions: Mapping[Cell, str | None] | None = None,
+) -> tuple[dict[Cell, str], list[Disagreement]]:
+    """Merge reviewers' current cells: agreed or resolved values, and the open disagreements.
+
+    A row that some reviewers have and others not is a row disagreement (resolved ``keep`` or
+    ``drop``); within a row, a cell whose values differ is a disagreement until a resolver's
+    value settles it. A resolution always wins (the latest per cell). With one reviewer there is
+    nothing to disagree about.
+    """
+    resolutions = resolutions or {}
+    reviewers = sorted(per_reviewer)
+    rows: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for r in reviewers:
+        for entity, key, name in per_reviewer[r]:
+            rows.setdefault((entity, key), {}).setdefault(name, set()).add(r)
+    merged: dict[Cell, str] = {}
+    open_: list[Disagreement] = []
+    for (entity, key), fields in sorted(rows.items()):
+        have = sorted({r for rs in fields.values() for r in rs})
+        if len(have) < len(reviewers):
+            decision = resolutions.get((entity, key, ROW))
+            if decision is None:
+                open_.append(
+                    Disagreement(entity, key, ROW, {r: ("present" if r in have else None) for r in reviewers})
+                )
+                continue
+            if decision == "drop":
+                continue
+        for name in sorted(fields):
+            cell = (entity, key, name)
+            if cell in resolutions:
+                if resolutions[cell] is not None:
+                    merged[cell] = str(resolutions[cell])
+                continue
+            values = {r: per_reviewer[r].get(cell) for r in have}
+            distinct = set(values.values())
+            if len(distinct) == 1:
+                only = distinct.pop()
+                if only is not None:
+                    merged[cell] = only
+            else:
+                open_.append(Disagreement(entity, key, name, values))
+    return merged, open_
+
+
+# --- tidy arm pairs ------------------------------------------------------------------------------
+
+
+@dataclass
+class ArmPair:
+    """Arm-level summaries of one study x comparison x outcome x window, ready for ``escalc``."""
+
+    study: str
+    record_ids: str
+    comparison: str
+    intervention_class: str
+    control_class: str
+    outcome_domain: str
+    instrument: str
+    window: str
+    timepoint_days: float
+    measure: str
+    data: dict[str, float]  # m1i, sd1i, n1i, m2i, sd2i, n2i  or  ai, n1i, ci, n2i
+    converted: bool
+    conversion_method: str
+    illustrative: bool
+    source: str
+    crps_duration_months: float | None
+    crps_criteria: str | None
+    direction: str
+    outcome_type: str
+    rob_overall: str | None
+
+
+_KIND = {
+    "mean/SE": "se",
+    "mean/95% CI": "ci",
+    "median/IQR": "median-iqr",
+    "median/range": "median-range",
+    "median/IQR/range": "median-iqr-range",
+    "change mean/SE": "se",
+    "change mean/95% CI": "ci",
+}
+
+
+def _convert_row(row: Mapping[str, Any], n: int | None) -> Conversion:
+    """Mean and SD of one arm's outcome row (converted with its method when not mean/SD)."""
+    stat = row["stat_type"]
+    if n is None:
+        raise InputError(f"{stat} needs n (or the arm's n randomised)")
+    if stat in ("mean/SD", "change mean/SD"):
+        return Conversion(float(row["mean"]), float(row["sd"]), "")
+    kind = _KIND[stat]
+    if kind == "se":
+        values = {"mean": row["mean"], "se": row["se"]}
+    elif kind == "ci":
+        values = {"low": row["ci_low"], "high": row["ci_high"]}
+    elif kind == "median-iqr":
+        values = {"median": row["median"], "q1": row["q1"], "q3": row["q3"]}
+    elif kind == "median-range":
+        values = {"median": row["median"], "minimum": row["min"], "maximum": row["max"]}
+    else:
+        values = {
+            k: row[f]
+            for k, f in (
+                ("median", "median"),
+                ("q1", "q1"),
+                ("q3", "q3"),
+                ("minimum", "min"),
+                ("maximum", "max"),
+            )
+        }
+    conv = convert_summary(kind, n, **values)
+    if kind == "ci" and row.get("mean") is not None:
+        conv = Conversion(float(row["mean"]), conv.sd, conv.method)  # keep the reported mean
+    return conv
+
+
+@dataclass
+class _Arm:
+    mean: float = 0.0
+    sd: float = 0.0
+    n: int = 0
+    events: int = 0
+    methods: list[str] = field(default_factory=list)
+    illustrative: bool = False
+    sources: list[str] = field(default_factory=list)
+
+
+def _arm_summary(
+    form: Form, ctx: Context, row: Mapping[str, Any], arm_row: Mapping[str, Any], measure: str
+) -> _Arm:
+    """One arm's aligned summary: converted, rescaled and with its direction aligned."""
+    out = _Arm(illustrative=row.get("illustrative") == "yes")
+    if row.get("source"):
+        out.sources.append(str(row["source"]))
+    n: int | None = row.get("n")
+    if n is None:
+        n = arm_row.get("n_randomised")
+        if n is not None:
+            out.methods.append("n taken as randomised")
+    if n is None:
+        raise InputError(
+            f"{row['study']} arm {row['arm']}: {row['domain']} at day {row['timepoint_days']:g} has no n"
+        )
+    if row["stat_type"] == "events/N":
+        out.events, out.n = int(row["events"]), int(n)
+        return out
+    conv = _convert_row(row, n)
+    if conv.method:
+        out.methods.append(conv.method)
+    mean, sd = conv.mean, conv.sd
+    change = row["stat_type"].startswith("change")
+    lo, hi, lower = _instrument_info(form, row)
+    dom = ctx.domains[row["domain"]]
+    if lower is not None and lower != dom.lower_is_better:
+        if change or lo is None or hi is None:
+            mean = -mean
+            out.methods.append("sign reversed to align the scale direction")
+        else:
+            mean = lo + hi - mean
+            out.methods.append(f"scale reversed ({lo:g}+{hi:g}-x) to align its direction")
+    target = form.md_common_scale.get(row["domain"])
+    if measure == "MD" and target is not None and lo is not None and hi is not None and (lo, hi) != target:
+        factor = (target[1] - target[0]) / (hi - lo)
+        mean = mean * factor if change else target[0] + (mean - lo) * factor
+        sd *= factor
+        out.methods.append(f"rescaled {lo:g}-{hi:g} to {target[0]:g}-{target[1]:g}")
+    out.mean, out.sd, out.n = mean, sd, int(n)
+    return out
+
+
+def _combine(arms: list[_Arm], binary: bool) -> _Arm:
+    """Several arms on one side of a comparison as one group (Cochrane Handbook table 6.5.a)."""
+    first = arms[0]
+    out = _Arm(
+        first.mean,
+        first.sd,
+        first.n,
+        first.events,
+        list(first.methods),
+        first.illustrative,
+        list(first.sources),
+    )
+    for other in arms[1:]:
+        if binary:
+            out.events += other.events
+            out.n += other.n
+        else:
+            out.n, out.mean, out.sd = combine_groups(out.n, out.mean, out.sd, other.n, other.mean, other.sd)
+        out.methods += [m for m in other.methods if m not in out.methods]
+        out.illustrative = out.illustrative or other.illustrative
+        out.sources += other.sources
+    if len(arms) > 1:
+        out.methods.append(f"{len(arms)} arms combined (Cochrane Handbook table 6.5.a)")
+    return out
+
+
+def _direction_note(domain: str, spec: DomainSpec, measure: str) -> str:
+    if measure in ("RR", "OR", "RD"):
+        better = "fewer" if spec.lower_is_better else "more"
+        return f"{measure} of events (arm 1 vs arm 2); {better} events = better ({domain})"
+    return f"{'lower' if spec.lower_is_better else 'higher'} = better ({domain}, every row aligned)"
+
+
+def arm_pairs(
+    form: Form, ctx: Context, ext: Extraction, record_titles: Mapping[int, str] | None = None
+) -> list[ArmPair]:
+    """One :class:`ArmPair` per study x comparison x outcome domain x follow-up window.
+
+    For each protocol comparison, the study's arms of the intervention class are arm 1 and its
+    arms of the control classes arm 2 (several arms on one side are combined, Cochrane Handbook
+    table 6.5.a, 23.3.4). Within a domain and window the instrument is chosen by the protocol's
+    order of preference, and the latest time point with data for both sides is used; final
+    values are preferred to change scores. Summary statistics are converted to mean/SD
+    (:mod:`review.conversions`), scales with the other direction are aligned to the protocol's
+    (so lower = better on every pain row), and for MD pain scales are rescaled to the form's
+    common scale. Rows without a window (time point outside every window) are left out.
+    """
+    studies: dict[str, dict[str, Any]] = {}
+    record_ids: dict[str, list[str]] = {}
+    for row in ext.entity("study").values():
+        label = row["study"]
+        merged = studies.setdefault(label, {})
+        for k, v in row.items():
+            merged.setdefault(k, v)
+        if row.get("record_id") is not None:
+            record_ids.setdefault(label, []).append(str(row["record_id"]))
+    rob: dict[tuple[str, str], str] = {}
+    for row in ext.entity("rob").values():
+        if row.get("overall"):
+            rob[(row["study"], row["domain"])] = row["overall"]
+    arms = ext.entity("arm")
+    outcomes_by_study: dict[str, list[dict[str, Any]]] = {}
+    for row in ext.entity("outcome").values():
+        outcomes_by_study.setdefault(row["study"], []).append(row)
+    pairs: list[ArmPair] = []
+    for study in sorted(studies):
+        st = studies[study]
+        s_arms = {a: r for (s, a), r in arms.items() if s == study}
+        for label, intervention, controls in ctx.comparisons:
+            exp = sorted(a for a, r in s_arms.items() if r.get("intervention_class") == intervention)
+            ctl = sorted(a for a, r in s_arms.items() if r.get("intervention_class") in controls)
+            if not exp or not ctl:
+                continue
+            control_classes = sorted({s_arms[a]["intervention_class"] for a in ctl})
+            for domain, spec in ctx.domains.items():
+                rows = [r for r in outcomes_by_study.get(study, []) if r["domain"] == domain]
+                for window in ctx.windows:
+                    in_w = [r for r in rows if window.contains(float(r["timepoint_days"]))]
+                    pair = _best_pair(form, ctx, in_w, exp, ctl, s_arms, spec)
+                    if pair is None:
+                        continue
+                    instrument, day, side1, side2, outcome_type = pair
+                    binary = spec.measure in ("RR", "OR", "RD")
+                    a1, a2 = _combine(side1, binary), _combine(side2, binary)
+                    if binary:
+                        data = {
+                            "ai": float(a1.events),
+                            "n1i": float(a1.n),
+                            "ci": float(a2.events),
+                            "n2i": float(a2.n),
+                        }
+                    else:
+                        data = {
+                            "m1i": a1.mean,
+                            "sd1i": a1.sd,
+                            "n1i": float(a1.n),
+                            "m2i": a2.mean,
+                            "sd2i": a2.sd,
+                            "n2i": float(a2.n),
+                        }
+                    methods = [f"arm 1: {m}" for m in a1.methods] + [f"arm 2: {m}" for m in a2.methods]
+                    if outcome_type == "change":
+                        methods.append("change from baseline (Cochrane Handbook 10.5.2)")
+                    sources = [str(st["source"])] if st.get("source") else []
+                    sources += [s for s in a1.sources + a2.sources if s not in sources]
+                    pairs.append(
+                        ArmPair(
+                            study=study,
+                            record_ids=";".join(record_ids.get(study, [])),
+                            comparison=label,
+                            intervention_class=intervention,
+                            control_class="+".join(control_classes),
+                            outcome_domain=domain,
+                            instrument=instrument,
+                            window=window.label,
+                            timepoint_days=day,
+                            measure=spec.measure,
+                            data=data,
+                            converted=bool(a1.methods or a2.methods),
+                            conversion_method="; ".join(methods),
+                            illustrative=st.get("illustrative") == "yes"
+                            or a1.illustrative
+                            or a2.illustrative,
+                            source=" | ".join(sources),
+                            crps_duration_months=st.get("crps_duration_months"),
+                            crps_criteria=st.get("crps_criteria"),
+                            direction=_direction_note(domain, spec, spec.measure),
+                            outcome_type=outcome_type,
+                            rob_overall=rob.get((study, domain), rob.get((study, "all"))),
+                        )
+                    )
+    return pairs
+
+
+def _best_pair(
+    form: Form,
+    ctx: Context,
+    rows: list[dict[str, Any]],
+    exp: list[str],
+    ctl: list[str],
+    arms: Mapping[str, Mapping[str, Any]],
+    spec: DomainSpec,
+) -> tuple[str, float, list[_Arm], list[_Arm], str] | None:
+    """The preferred instrument / time point / outcome type with data on both sides."""
+    binary = spec.measure in ("RR", "OR", "RD")
+    order = list(spec.instruments) + sorted({r["instrument"] for r in rows} - set(spec.instruments))
+    for instrument in order:
+        for outcome_type in ("events",) if binary else ("final", "change"):
+            cands = [
+                r
+                for r in rows
+                if r["instrument"] == instrument
+                and (r["stat_type"] == "events/N") == binary
+                and (binary or r["stat_type"].startswith("change") == (outcome_type == "change"))
+            ]
+            for day in sorted({float(r["timepoint_days"]) for r in cands}, reverse=True):
+                at = {r["arm"]: r for r in cands if float(r["timepoint_days"]) == day}
+                s1 = [a for a in exp if a in at]
+                s2 = [a for a in ctl if a in at]
+                if s1 and s2:
+                    side1 = [_arm_summary(form, ctx, at[a], arms[a], spec.measure) for a in s1]
+                    side2 = [_arm_summary(form, ctx, at[a], arms[a], spec.measure) for a in s2]
+                    return instrument, day, side1, side2, outcome_type
+    return None
