@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import re
 import shutil
 from collections import OrderedDict
@@ -595,301 +594,219 @@ def ris_record(pub: dict[str, str], number: int, ty: str = "JOUR") -> str:
 # --- extraction values ------------------------------------------------------------------------
 
 
-def t975(df: int) -> float:
-    from scipy import stats  # only the generator needs scipy here
+# Included trials' study labels (reports of one trial share one label) and their design.
+STUDIES: dict[str, tuple[str, str]] = {
+    "schwartzman2009": ("Schwartzman 2009", "parallel RCT"),
+    "sigtermans2009": ("Sigtermans 2009", "parallel RCT"),
+    "finch2009": ("Finch 2009", "crossover RCT"),
+    "kemler2000": ("Kemler 2000", "parallel RCT"),
+    "kemler2004": ("Kemler 2000", "parallel RCT"),  # two-year follow-up report of the same trial
+    "deer2017": ("Deer 2017", "parallel RCT"),
+    "goebel2010": ("Goebel 2010", "crossover RCT"),
+    "perez2003": ("Perez 2003", "parallel RCT"),
+    "moseley2004": ("Moseley 2004", "parallel RCT"),
+    "moseley2006": ("Moseley 2006", "parallel RCT"),
+    "varenna2000": ("Varenna 2000", "parallel RCT"),
+    "robinson2004": ("Robinson 2004", "parallel RCT"),
+    "alendronate2004": ("Alendronate trial 2004", "parallel RCT"),
+    "adami1997": ("Adami 1997", "parallel RCT"),
+    "vandevusse2004": ("van de Vusse 2004", "crossover RCT"),
+    "kalita2006": ("Kalita 2006", "parallel RCT"),
+    "oerlemans1999": ("Oerlemans 1999", "parallel RCT"),
+    "oerlemans2000": ("Oerlemans 1999", "parallel RCT"),  # second report of the same trial
+    "cacchio2009a": ("Cacchio 2009a", "parallel RCT"),
+    "cacchio2009b": ("Cacchio 2009b", "parallel RCT"),
+    "meier2009": ("Meier 2009", "crossover RCT"),
+    "bonelli1983": ("Bonelli 1983", "parallel RCT"),
+    "carroll2009": ("Carroll 2009", "parallel RCT"),
+    "nascimento2010": ("Nascimento 2010", "parallel RCT"),
+}
+# The form's criteria choices, read from the crps_criteria cell (anything else: not reported).
+CRITERIA_CHOICE = {
+    "IASP criteria, CRPS type I": "IASP 1994",
+    "Budapest research criteria (per secondary table)": "Budapest",
+    "chronic CRPS type 1 of paretic arm after stroke (Bruehl et al. criteria)": "other",
+}
 
-    return float(stats.t.ppf(0.975, df))
+
+def study_rows(shared: Path, included: list[str]) -> list[dict[str, str]]:
+    """One row per included report: its study label and study-level fields from the source."""
+    trials = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
+    rows = []
+    for pub in included:
+        if pub not in STUDIES:
+            continue
+        key = TRIAL_PUBLICATIONS[pub][0]
+        row = trials[key]
+        study, design = STUDIES[pub]
+        rows.append(
+            {
+                "publication": pub,
+                "study": study,
+                "design": design,
+                "crps_criteria": CRITERIA_CHOICE.get(row["crps_criteria"], "not reported"),
+                "crps_criteria_as_reported": row["crps_criteria"],
+                "n_randomised": row["n_randomised"],
+                "source_row": key,
+                "source_url": row["source_url"],
+                "illustrative": "no" if all(trials[k]["verified"] == "yes" for k in TRIAL_PUBLICATIONS[pub]) else "yes",
+            }
+        )
+    return rows
 
 
 def extraction_rows(shared: Path) -> list[dict[str, str]]:
+    """Arm-level outcome rows for the extraction form, each with its source and illustrative flag."""
     trials = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
     rows: list[dict[str, str]] = []
+    fields = (
+        "study publication arm intervention_class domain instrument timepoint_days timepoint_reported "
+        "stat_type n mean sd se ci_low ci_high events illustrative illustrative_reason how_obtained "
+        "source_row source_verified source_url"
+    ).split()
 
-    def add(key: str | None, **kw: object) -> None:
-        base: dict[str, object] = {
-            "study": "",
-            "publication": "",
-            "source_row": key or "",
-            "source_url": trials[key]["source_url"] if key else "",
-            "source_verified": trials[key]["verified"] if key else "n/a",
-            "comparison": "",
-            "intervention_class": "",
-            "control_class": "",
-            "outcome_domain": "",
-            "instrument": "",
-            "timepoint": "",
-            "timepoint_days": "",
-            "data_type": "",
-            "m1": "",
-            "sd1": "",
-            "n1": "",
-            "m2": "",
-            "sd2": "",
-            "n2": "",
-            "events1": "",
-            "events2": "",
-            "yi": "",
-            "se": "",
-            "crps_criteria": trials[key]["crps_criteria"] if key else "",
-            "illustrative": "no",
-            "illustrative_reason": "",
-            "how_obtained": "",
-        }
-        base.update(kw)
-        rows.append({k: str(v) for k, v in base.items()})
+    def add(key: str, arms: list[dict[str, object]], **kw: object) -> None:
+        for arm in arms:
+            row: dict[str, object] = {f: "" for f in fields}
+            row.update(kw)
+            row.update(arm)
+            row["source_row"] = key
+            row["source_verified"] = trials[key]["verified"]
+            row["source_url"] = trials[key]["source_url"]
+            if trials[key]["verified"] != "yes":
+                row["illustrative"] = "yes"
+            rows.append({f: str(row[f]) for f in fields})
 
     s = trials["sigtermans2009_pain_wk1"]
     add(
         "sigtermans2009_pain_wk1",
+        [
+            {"arm": "ketamine", "intervention_class": "iv_ketamine", "n": s["n_intervention"], "mean": s["int_value"], "se": s["int_spread"]},
+            {"arm": "placebo", "intervention_class": "placebo", "n": s["n_control"], "mean": s["ctrl_value"], "se": s["ctrl_spread"]},
+        ],
         study="Sigtermans 2009",
         publication="sigtermans2009",
-        comparison="IV ketamine vs placebo",
-        intervention_class="iv_ketamine",
-        control_class="placebo",
-        outcome_domain="pain",
+        domain="pain",
         instrument="NRS 0-10",
-        timepoint=s["timepoint"],
         timepoint_days=7,
-        data_type="continuous",
-        m1=s["int_value"],
-        sd1=round(float(s["int_spread"]) * math.sqrt(30), 4),
-        n1=s["n_intervention"],
-        m2=s["ctrl_value"],
-        sd2=round(float(s["ctrl_spread"]) * math.sqrt(30), 4),
-        n2=s["n_control"],
+        timepoint_reported=s["timepoint"],
+        stat_type="mean",
         illustrative="yes",
-        illustrative_reason="the source prints mean +/- without saying SD or SEM; treated as SEM (SD = SEM x sqrt(n))",
-        how_obtained="means and n as in the source; SD = 0.51 x sqrt(30) and 0.48 x sqrt(30) (Cochrane Handbook 6.5.2.2)",
+        illustrative_reason="the source prints mean +/- without saying SD or SEM; entered as SE (SEM)",
+        how_obtained="means, +/- values and n as in the source",
     )
+    made_up = "MADE-UP numbers: the source gives no per-arm figures; invented to show pooling, in the direction the source reports"
     add(
         "schwartzman2009",
+        [
+            {"arm": "ketamine", "intervention_class": "iv_ketamine", "n": 9, "mean": 5.1, "sd": 2.2},
+            {"arm": "placebo", "intervention_class": "placebo", "n": 10, "mean": 7.0, "sd": 1.9},
+        ],
         study="Schwartzman 2009",
         publication="schwartzman2009",
-        comparison="IV ketamine vs placebo",
-        intervention_class="iv_ketamine",
-        control_class="placebo",
-        outcome_domain="pain",
+        domain="pain",
         instrument="NRS 0-10",
-        timepoint="end of 10-day treatment",
         timepoint_days=10,
-        data_type="continuous",
-        m1="5.1",
-        sd1="2.2",
-        n1="9",
-        m2="7.0",
-        sd2="1.9",
-        n2="10",
+        timepoint_reported="end of 10-day treatment",
+        stat_type="mean",
         illustrative="yes",
-        illustrative_reason="MADE-UP numbers: the source has no per-arm figures (it reports only p<0.05 reductions with ketamine); invented to show pooling",
-        how_obtained="made up for the demo, in the direction the source reports",
-    )
-    k = trials["kemler2000_pain_6mo"]
-    add(
-        "kemler2000_pain_6mo",
-        study="Kemler 2000",
-        publication="kemler2000",
-        comparison="Spinal cord stimulation vs control",
-        intervention_class="spinal_cord_stimulation",
-        control_class="physical_therapy",
-        outcome_domain="pain",
-        instrument="VAS 0-10 cm",
-        timepoint=k["timepoint"] + " (change from baseline)",
-        timepoint_days=182,
-        data_type="continuous",
-        m1=k["int_value"],
-        sd1="2.5",
-        n1=k["n_intervention"],
-        m2=k["ctrl_value"],
-        sd2="2.0",
-        n2=k["n_control"],
-        illustrative="yes",
-        illustrative_reason="SDs are not in the source: 2.5 and 2.0 are assumed",
-        how_obtained="mean changes and n as in the source; SDs assumed",
-    )
-    m = trials["moseley2006_pain"]
-    lo1, hi1 = (float(x) for x in m["int_spread"].split(";"))
-    lo2, hi2 = (float(x) for x in m["ctrl_spread"].split(";"))
-    n1, n2 = 25, 26
-    add(
-        "moseley2006_pain",
-        study="Moseley 2006",
-        publication="moseley2006",
-        comparison="Graded motor imagery vs control",
-        intervention_class="graded_motor_imagery",
-        control_class="physical_therapy",
-        outcome_domain="pain",
-        instrument="VAS 0-100 mm",
-        timepoint=m["timepoint"] + " (change from baseline)",
-        timepoint_days=42,
-        data_type="continuous",
-        m1=-float(m["int_value"]),
-        sd1=round(math.sqrt(n1) * (hi1 - lo1) / (2 * t975(n1 - 1)), 4),
-        n1=n1,
-        m2=-float(m["ctrl_value"]),
-        sd2=round(math.sqrt(n2) * (hi2 - lo2) / (2 * t975(n2 - 1)), 4),
-        n2=n2,
-        illustrative="yes",
-        illustrative_reason="per-arm n not in the source (51 randomised): 25/26 assumed; SD derived from each arm's 95% CI with that n",
-        how_obtained="mean decrease entered as a negative change; SD = sqrt(n) x (upper - lower) / (2 t(0.975, n-1)) (Cochrane Handbook 6.5.2.2)",
-    )
-    me = trials["meier2009_brush"]
-    lo, hi = (float(x) for x in me["int_spread"].split(";"))
-    add(
-        "meier2009_brush",
-        study="Meier 2009",
-        publication="meier2009",
-        comparison="Sympathetic block vs control",
-        intervention_class="sympathetic_block",
-        control_class="sham",
-        outcome_domain="pain",
-        instrument="NRS 0-10 (brush allodynia)",
-        timepoint=me["timepoint"],
-        timepoint_days=1,
-        data_type="reported_difference",
-        yi=me["int_value"],
-        se=round((hi - lo) / (2 * 1.959963984540054), 4),
-        n1=me["n_randomised"],
-        n2=me["n_randomised"],
-        illustrative="no",
-        how_obtained="mean difference and 95% CI as in the source (crossover); SE = (upper - lower) / (2 x 1.96) (Cochrane Handbook 6.5.2.3); control = IV lidocaine with sham (saline) sympathetic block",
-    )
-    g = trials["goebel2010_pain"]
-    lo, hi = (float(x) for x in g["int_spread"].split(";"))
-    add(
-        "goebel2010_pain",
-        study="Goebel 2010",
-        publication="goebel2010",
-        comparison="IVIG vs placebo",
-        intervention_class="ivig",
-        control_class="placebo",
-        outcome_domain="pain",
-        instrument="NRS 0-10",
-        timepoint=g["timepoint"],
-        timepoint_days=12,
-        data_type="reported_difference",
-        yi=-float(g["int_value"]),
-        se=round((hi - lo) / (2 * 1.959963984540054), 4),
-        n1="12",
-        n2="12",
-        illustrative="no",
-        how_obtained="the source gives pain after IVIG 1.55 lower than after saline (95% CI 1.29 to 1.82), entered as MD -1.55; SE from the CI (Cochrane Handbook 6.5.2.3); crossover, 12 completers",
-    )
-    # bisphosphonates: the source confirms the trials and direction but gives no arm figures
-    for key, study, pub, days, tp, n1s, n2s, m1v, m2v, why_n in [
-        ("varenna2000_pain_d40", "Varenna 2000", "varenna2000", 40, "day 40", "15", "17", "30", "52", ""),
-        ("robinson2004", "Robinson 2004", "robinson2004", 91, "3 months", "14", "13", "38", "55", ""),
-        ("adami1997", "Adami 1997", "adami1997", 28, "4 weeks", "10", "10", "35", "58", "; per-arm n assumed 10/10 (20 randomised)"),
-    ]:
-        add(
-            key,
-            study=study,
-            publication=pub,
-            comparison="Bisphosphonate vs placebo",
-            intervention_class="bisphosphonate",
-            control_class="placebo",
-            outcome_domain="pain",
-            instrument="VAS 0-100 mm",
-            timepoint=tp,
-            timepoint_days=days,
-            data_type="continuous",
-            m1=m1v,
-            sd1="20",
-            n1=n1s,
-            m2=m2v,
-            sd2="22",
-            n2=n2s,
-            illustrative="yes",
-            illustrative_reason="MADE-UP means and SDs: the source has no arm-level pain figures for this trial" + why_n,
-            how_obtained="made up for the demo, in the direction the source reports",
-        )
-    o = trials["oerlemans1999_impairment_PT"]
-    add(
-        "oerlemans1999_impairment_PT",
-        study="Oerlemans 1999",
-        publication="oerlemans1999",
-        comparison="Physical therapy vs control",
-        intervention_class="physical_therapy",
-        control_class="usual_care",
-        outcome_domain="function",
-        instrument="whole-body impairment % (AMA Guides)",
-        timepoint=o["timepoint"],
-        timepoint_days=365,
-        data_type="continuous",
-        m1=o["int_value"],
-        sd1="9",
-        n1="45",
-        m2=o["ctrl_value"],
-        sd2="9",
-        n2="45",
-        illustrative="yes",
-        illustrative_reason="SDs and per-arm n are not in the source (135 randomised to 3 arms): SD 9 and n 45/45 assumed",
-        how_obtained="means as in the source; SD and n assumed",
+        illustrative_reason=made_up + " (p<0.05 reductions with ketamine)",
+        how_obtained="made up for the demo",
     )
     add(
         "sigtermans2009_function",
+        [
+            {"arm": "ketamine", "intervention_class": "iv_ketamine", "n": 30, "mean": 9.8, "sd": 4.1},
+            {"arm": "placebo", "intervention_class": "placebo", "n": 30, "mean": 10.1, "sd": 4.3},
+        ],
         study="Sigtermans 2009",
         publication="sigtermans2009",
-        comparison="IV ketamine vs placebo",
-        intervention_class="iv_ketamine",
-        control_class="placebo",
-        outcome_domain="function",
+        domain="function",
         instrument="Walking Ability Questionnaire",
-        timepoint="week 12",
         timepoint_days=84,
-        data_type="continuous",
-        m1="9.8",
-        sd1="4.1",
-        n1="30",
-        m2="10.1",
-        sd2="4.3",
-        n2="30",
+        timepoint_reported="week 12",
+        stat_type="mean",
         illustrative="yes",
-        illustrative_reason="MADE-UP numbers and instrument: the source reports no functional improvement but no figures",
-        how_obtained="made up for the demo, consistent with 'no functional improvement'",
+        illustrative_reason="MADE-UP numbers and instrument: the source reports no functional improvement but gives no figures",
+        how_obtained="made up for the demo",
     )
     add(
         "schwartzman2009",
+        [
+            {"arm": "ketamine", "intervention_class": "iv_ketamine", "n": 9, "mean": 38, "sd": 14},
+            {"arm": "placebo", "intervention_class": "placebo", "n": 10, "mean": 41, "sd": 13},
+        ],
         study="Schwartzman 2009",
         publication="schwartzman2009",
-        comparison="IV ketamine vs placebo",
-        intervention_class="iv_ketamine",
-        control_class="placebo",
-        outcome_domain="function",
+        domain="function",
         instrument="Pain Disability Index",
-        timepoint="3 months",
         timepoint_days=84,
-        data_type="continuous",
-        m1="38",
-        sd1="14",
-        n1="9",
-        m2="41",
-        sd2="13",
-        n2="10",
+        timepoint_reported="3 months",
+        stat_type="mean",
         illustrative="yes",
         illustrative_reason="MADE-UP numbers and instrument: a forum summary of the source reports no difference in function; no figures",
         how_obtained="made up for the demo",
     )
-    kg = trials["kemler2000_gpe_6mo"]
+    k = trials["kemler2000_pain_6mo"]
     add(
-        "kemler2000_gpe_6mo",
+        "kemler2000_pain_6mo",
+        [
+            {"arm": "SCS + PT", "intervention_class": "spinal_cord_stimulation", "n": k["n_intervention"], "mean": k["int_value"], "sd": 2.5},
+            {"arm": "PT", "intervention_class": "physical_therapy", "n": k["n_control"], "mean": k["ctrl_value"], "sd": 2.0},
+        ],
         study="Kemler 2000",
         publication="kemler2000",
-        comparison="Spinal cord stimulation vs control",
-        intervention_class="spinal_cord_stimulation",
-        control_class="physical_therapy",
-        outcome_domain="responders",
-        instrument=kg["instrument"],
-        timepoint=kg["timepoint"],
+        domain="pain",
+        instrument="VAS 0-10 cm",
         timepoint_days=182,
-        data_type="binary",
-        events1=round(float(kg["int_value"]) / 100 * int(kg["n_intervention"])),
-        n1=kg["n_intervention"],
-        events2=round(float(kg["ctrl_value"]) / 100 * int(kg["n_control"])),
-        n2=kg["n_control"],
+        timepoint_reported=k["timepoint"],
+        stat_type="mean_change",
         illustrative="yes",
-        illustrative_reason="event counts rounded from the reported percentages (39% of 36, 6% of 18)",
-        how_obtained="events = round(percent x n / 100)",
+        illustrative_reason="SDs are not in the source: 2.5 and 2.0 are assumed",
+        how_obtained="mean changes from baseline and n as in the source (intention to treat); SDs assumed",
     )
+    m = trials["moseley2006_pain"]
+    lo1, hi1 = (float(x) for x in m["int_spread"].split(";"))
+    lo2, hi2 = (float(x) for x in m["ctrl_spread"].split(";"))
+    add(
+        "moseley2006_pain",
+        [
+            {"arm": "GMI", "intervention_class": "graded_motor_imagery", "n": 25, "mean": -float(m["int_value"]), "ci_low": -hi1, "ci_high": -lo1},
+            {"arm": "control", "intervention_class": "physical_therapy", "n": 26, "mean": -float(m["ctrl_value"]), "ci_low": -hi2, "ci_high": -lo2},
+        ],
+        study="Moseley 2006",
+        publication="moseley2006",
+        domain="pain",
+        instrument="VAS 0-100 mm",
+        timepoint_days=42,
+        timepoint_reported=m["timepoint"],
+        stat_type="mean_change",
+        illustrative="yes",
+        illustrative_reason="per-arm n not in the source (51 randomised, mixed CRPS1 and phantom limb pain): 25/26 assumed",
+        how_obtained="the source's mean decrease and its 95% CI entered as a (negative) change from baseline",
+    )
+    for key, study, pub, days, tp, n1, n2, m1, m2, why_n in [
+        ("varenna2000_pain_d40", "Varenna 2000", "varenna2000", 40, "day 40", 15, 17, 30, 52, ""),
+        ("robinson2004", "Robinson 2004", "robinson2004", 91, "3 months", 14, 13, 38, 55, ""),
+        ("adami1997", "Adami 1997", "adami1997", 28, "4 weeks", 10, 10, 35, 58, "; per-arm n assumed 10/10 (20 randomised)"),
+    ]:
+        add(
+            key,
+            [
+                {"arm": "bisphosphonate", "intervention_class": "bisphosphonate", "n": n1, "mean": m1, "sd": 20},
+                {"arm": "placebo", "intervention_class": "placebo", "n": n2, "mean": m2, "sd": 22},
+            ],
+            study=study,
+            publication=pub,
+            domain="pain",
+            instrument="VAS 0-100 mm",
+            timepoint_days=days,
+            timepoint_reported=tp,
+            stat_type="mean",
+            illustrative="yes",
+            illustrative_reason=made_up + why_n,
+            how_obtained="made up for the demo",
+        )
     return rows
 
 
@@ -1031,12 +948,19 @@ def main() -> None:
             }
         )
     write_csv(OUT / "provenance.csv", prov)
-    write_csv(OUT / "extraction_values.csv", extraction_rows(shared))
-    write_csv(OUT / "screening_script.csv", screening_rows(pubs, embase_only))
+    extraction = extraction_rows(shared)
+    write_csv(OUT / "extraction_values.csv", extraction)
+    script = screening_rows(pubs, embase_only)
+    write_csv(OUT / "screening_script.csv", script)
+    included = [
+        r["key"] for r in script if (r["ft_carol"] or r["ft_alice"]).startswith("include")
+    ]
+    write_csv(OUT / "extraction_studies.csv", study_rows(shared, included))
+    shutil.copyfile(ROOT / "extraction_forms" / "crps.yaml", OUT / "extraction_form.yaml")
     shutil.copyfile(ROOT / "protocols" / "ketamine-crps.yaml", OUT / "protocol.yaml")
     print(
         f"wrote {OUT}: {len(in_pubmed)} PubMed articles, {len(ris)} RIS records, "
-        f"{len(prov)} provenance rows, {len(extraction_rows(shared))} extraction rows"
+        f"{len(prov)} provenance rows, {len(extraction)} extraction rows, {len(included)} included reports"
     )
 
 
