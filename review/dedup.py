@@ -116,6 +116,7 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+_PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?", re.IGNORECASE)
 _PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
 
 
@@ -165,6 +166,8 @@ def page_range(pages: str | None) -> tuple[str, str]:
     if not pages:
         return "", ""
     text = str(pages).strip()
+    if _PAGE_COUNT.fullmatch(text):
+        return "", ""  # '215 p': a page count (theses, books), not a page number
     nums = _PAGE_NUM.findall(text)
     if not nums:
         return "", ""
@@ -438,14 +441,26 @@ def _conflict(a: Prepared, b: Prepared) -> str:
     if a.volume and b.volume and not vol_eq:
         return "different volume"
     fa, fb = a.page_digits, b.page_digits
-    if a.issue and b.issue and a.issue != b.issue and a.volume == b.volume and a.issue not in (fa, fb) and b.issue not in (fa, fb):
+    pages = compare_pages(a, b)
+    same_range = (
+        pages == "eq" and a.multi_page and a.last_page == b.last_page and fuzz.ratio(a.title, b.title) >= 90
+    )
+    if (
+        a.issue
+        and b.issue
+        and a.issue != b.issue
+        and a.volume == b.volume
+        and a.issue not in (fa, fb)
+        and b.issue not in (fa, fb)
+        and not same_range
+    ):
         return "different issue"
-    if compare_pages(a, b) == "conflict":
+    if pages == "conflict":
         return "different pages"
     if a.conference != b.conference:
         article = b if a.conference else a
         suppl_volume = vol_eq and a.volume != b.volume
-        if article.multi_page and not suppl_volume and compare_pages(a, b) not in ("eq", "compatible"):
+        if article.multi_page and not suppl_volume and pages not in ("eq", "compatible"):
             return "conference abstract vs article"
     return ""
 
@@ -469,6 +484,23 @@ def _author_score(a: Prepared, b: Prepared) -> float:
         if first >= 0.85:
             best = max(best, min(first, 0.9))
     return best
+
+
+def _words_agree(a: str, b: str) -> bool:
+    """Every word found in only one title is a spelling variant of a word of the other.
+
+    'pediatric' against 'adult' is a different study; 'haemolysis' against 'hemolysis' is not.
+    """
+    wa, wb = set(a.split()), set(b.split())
+    for only, other in ((wa - wb, wb), (wb - wa, wa)):
+        for w in only:
+            if len(w) <= 3 or w in _STOP:
+                continue
+            if not any(fuzz.ratio(w, o) >= 75 for o in other if abs(len(o) - len(w)) <= 3):
+                # joined/split words: 'jobspecific' vs 'job specific'
+                if w not in b.replace(" ", "") or w not in a.replace(" ", ""):
+                    return False
+    return True
 
 
 def _prefix_title(a: str, b: str) -> bool:
@@ -534,6 +566,8 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     if title_sim >= 0.95 and year_ok:
         if journal < 0.5 and not citation:
             verdict, reason = "uncertain", "title, authors and year match, journals differ"
+        elif not citation and not _words_agree(a.title, b.title):
+            verdict, reason = "uncertain", "titles differ by a word"
         elif citation or journal >= 0.8 or authors >= 0.8:
             verdict, reason = "same", "title, authors and year match"
         else:
