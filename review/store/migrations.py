@@ -88,8 +88,10 @@ CREATE TABLE search_responses (
     path TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     bytes INTEGER NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    UNIQUE (search_id, seq)
 );
+CREATE INDEX searches_query ON searches (database, label, query);
 
 CREATE TABLE imports (
     id INTEGER PRIMARY KEY,
