@@ -13,6 +13,7 @@ The input is the plain dict ``review.prisma.PrismaCounts.as_dict()`` writes to
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,16 @@ def _cap(text: str) -> str:
 
 
 def _n(value: Any) -> str:
+    """A count as printed in a box; the caller's '(n = ' is kept on one line by _wrap."""
     return "NA" if value is None else f"{int(value):,}"
+
+
+_NBSP = "\u00a0"
+
+
+def _keep(text: str) -> str:
+    """Glue '(n = 12)' together so wrapping never splits a count from its label."""
+    return text.replace("(n = ", f"(n{_NBSP}={_NBSP}")
 
 
 @dataclass
@@ -182,7 +192,9 @@ def _wrap(fig: Figure, lines: list[tuple[str, int]], width: float, weight: str =
         out: list[str] = []
         for text, level in lines:
             first = "    " * level
-            out += textwrap.wrap(text, chars, initial_indent=first, subsequent_indent=first + "   ") or [""]
+            out += textwrap.wrap(
+                _keep(text), chars, initial_indent=first, subsequent_indent=first + "   "
+            ) or [""]
         joined = "\n".join(out)
         if chars <= 12 or _text_size(fig, joined, weight)[0] <= width:
             return joined
@@ -203,10 +215,22 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
     fig = plt.figure(figsize=(fig_w, 10), dpi=100)
     boxes = _boxes(data)
     col_of = {
-        "identified": 0, "removed": 1, "screened": 0, "excluded": 1, "sought": 0, "notretrieved": 1,
-        "assessed": 0, "reasons": 1, "included": 0, "ma": 0,
-        "o_identified": 2, "o_sought": 2, "o_notretrieved": 3, "o_assessed": 2, "o_reasons": 3,
-    }  # fmt: skip
+        "identified": 0,
+        "removed": 1,
+        "screened": 0,
+        "excluded": 1,
+        "sought": 0,
+        "notretrieved": 1,
+        "assessed": 0,
+        "reasons": 1,
+        "included": 0,
+        "ma": 0,
+        "o_identified": 2,
+        "o_sought": 2,
+        "o_notretrieved": 3,
+        "o_assessed": 2,
+        "o_reasons": 3,
+    }
     for key, box in boxes.items():
         box.x, box.w = cols[col_of[key]], box_w
         box.text = _wrap(fig, box.lines, box_w - 2 * PAD)
@@ -228,6 +252,16 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
     head_text = [_wrap(fig, [(t, 0)], (b - a) - 2 * PAD, "bold") for t, a, b, _ in heads]
     head_h = max(_text_size(fig, t, "bold")[1] for t in head_text) + 2 * PAD
     heights = [max(boxes[k].h for k in row if k in boxes) for row in rows]
+    last = len(rows) - 1
+    bars = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, last)]
+    for label, first, end in bars:  # a side bar must be long enough for its rotated label
+        need = _text_size(fig, label, "bold")[0] * (FONT + 0.5) / FONT + 2 * PAD
+        have = sum(heights[first : end + 1]) + ROW_GAP * (end - first)
+        if have < need:
+            heights[first] += need - have
+            for k in rows[first]:
+                if k in boxes and k in ("included", "ma"):
+                    boxes[k].h = heights[first]
     total_h = MARGIN + head_h + 0.28 + sum(heights) + ROW_GAP * (len(rows) - 1) + MARGIN
     fig.set_size_inches(fig_w, total_h)
     y = total_h - MARGIN - head_h - 0.28
@@ -254,32 +288,65 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
         ax.add_patch(
             Rectangle((a, top - head_h), b - a, head_h, facecolor=fill, edgecolor=INK, linewidth=0.9)
         )
-        ax.text((a + b) / 2, top - head_h / 2, text, ha="center", va="center", fontsize=FONT, weight="bold",
-                linespacing=1.3, color=INK)  # fmt: skip
+        ax.text(
+            (a + b) / 2,
+            top - head_h / 2,
+            text,
+            ha="center",
+            va="center",
+            fontsize=FONT,
+            weight="bold",
+            linespacing=1.3,
+            color=INK,
+        )
 
     # side bars
-    last = len(rows) - 1
-    bars = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, last)]
     for label, first, end in bars:
         top = row_top[first]
         bottom = row_top[end] - heights[end]
         rect(MARGIN, bottom, SIDE_W, top - bottom, BLUE)
-        ax.text(MARGIN + SIDE_W / 2, (top + bottom) / 2, label, rotation=90, ha="center", va="center",
-                fontsize=FONT + 0.5, weight="bold", color=INK)  # fmt: skip
+        ax.text(
+            MARGIN + SIDE_W / 2,
+            (top + bottom) / 2,
+            label,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=FONT + 0.5,
+            weight="bold",
+            color=INK,
+        )
 
     for box in boxes.values():
         rect(box.x, box.y, box.w, box.h, box.fill)
         if box.align == "center":
-            ax.text(box.cx, box.cy, box.text, ha="center", va="center", fontsize=FONT, linespacing=1.3,
-                    multialignment="center", color=INK)  # fmt: skip
+            ax.text(
+                box.cx,
+                box.cy,
+                box.text,
+                ha="center",
+                va="center",
+                fontsize=FONT,
+                linespacing=1.3,
+                multialignment="center",
+                color=INK,
+            )
         else:
-            ax.text(box.x + PAD, box.cy, box.text, ha="left", va="center", fontsize=FONT, linespacing=1.3,
-                    color=INK)  # fmt: skip
+            ax.text(
+                box.x + PAD,
+                box.cy,
+                box.text,
+                ha="left",
+                va="center",
+                fontsize=FONT,
+                linespacing=1.3,
+                color=INK,
+            )
 
     def arrow(start: tuple[float, float], end: tuple[float, float], *via: tuple[float, float]) -> None:
         points = [start, *via, end]
-        for a, b in zip(points[:-2], points[1:-1], strict=True):
-            ax.plot([a[0], b[0]], [a[1], b[1]], color=INK, linewidth=0.9, solid_capstyle="butt")
+        for p, q in itertools.pairwise(points[:-1]):
+            ax.plot([p[0], q[0]], [p[1], q[1]], color=INK, linewidth=0.9, solid_capstyle="butt")
         ax.add_patch(
             FancyArrowPatch(
                 points[-2],
@@ -290,7 +357,7 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
                 linewidth=0.9,
                 shrinkA=0,
                 shrinkB=0,
-            )  # fmt: skip
+            )
         )
 
     def down(a: str, b: str) -> None:
@@ -300,20 +367,20 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
         yy = min(boxes[a].cy, boxes[b].cy) if boxes[a].h == boxes[b].h else boxes[a].cy
         arrow((boxes[a].x + boxes[a].w, yy), (boxes[b].x, yy))
 
-    for a, b in (
+    for top_key, bottom_key in (
         ("identified", "screened"),
         ("screened", "sought"),
         ("sought", "assessed"),
         ("assessed", "included"),
     ):
-        down(a, b)
-    for a, b in (
+        down(top_key, bottom_key)
+    for left_key, right_key in (
         ("identified", "removed"),
         ("screened", "excluded"),
         ("sought", "notretrieved"),
         ("assessed", "reasons"),
     ):
-        right(a, b)
+        right(left_key, right_key)
     if "ma" in boxes:
         down("included", "ma")
     if other:
@@ -321,9 +388,8 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
         down("o_sought", "o_assessed")
         right("o_sought", "o_notretrieved")
         right("o_assessed", "o_reasons")
-        a, inc = boxes["o_assessed"], boxes["included"]
-        yy = inc.cy
-        arrow((a.cx, a.y), (inc.x + inc.w, yy), (a.cx, yy))
+        src, inc = boxes["o_assessed"], boxes["included"]
+        arrow((src.cx, src.y), (inc.x + inc.w, inc.cy), (src.cx, inc.cy))
     return fig
 
 

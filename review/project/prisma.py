@@ -132,7 +132,9 @@ def collect_counts(
     store = project.store
     record_ids = store.prisma_record_ids()
     if isinstance(outcomes, pd.DataFrame):
-        rows: list[Mapping[str, Any]] = list(outcomes.to_dict("records"))
+        rows: list[Mapping[str, Any]] = [
+            {str(k): v for k, v in r.items()} for r in outcomes.to_dict("records")
+        ]
     elif outcomes is None:
         rows = list(_outcomes(project))
     else:
