@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import shutil
 from collections import OrderedDict
 from pathlib import Path
@@ -51,7 +50,10 @@ SOURCE_NAME = "../shared/crps"
 TRIAL_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
     [
         ("schwartzman2009", ["schwartzman2009"]),
-        ("sigtermans2009", ["sigtermans2009_pain_wk1", "sigtermans2009_function", "sigtermans2009_ae_psychomimetic"]),
+        (
+            "sigtermans2009",
+            ["sigtermans2009_pain_wk1", "sigtermans2009_function", "sigtermans2009_ae_psychomimetic"],
+        ),
         ("finch2009", ["finch2009"]),
         ("kemler2000", ["kemler2000_pain_6mo", "kemler2000_gpe_6mo", "kemler2000_complications"]),
         ("kemler2004", ["kemler2004_pain_2y", "kemler2004_gpe_2y"]),
@@ -77,7 +79,15 @@ TRIAL_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
         ("adami1997", ["adami1997"]),
         ("neridronate2013", ["neridronate_rct_2013"]),
         ("vandevusse2004", ["vandevusse2004"]),
-        ("kalita2006", ["kalita2006_crps_score", "kalita2006_crps_score_means", "kalita2006_responders", "kalita2006_barthel"]),
+        (
+            "kalita2006",
+            [
+                "kalita2006_crps_score",
+                "kalita2006_crps_score_means",
+                "kalita2006_responders",
+                "kalita2006_barthel",
+            ],
+        ),
         ("oerlemans2000", ["oerlemans2000_iss_PT", "oerlemans2000_iss_OT"]),
         ("oerlemans1999", ["oerlemans1999_impairment_PT", "oerlemans1999_impairment_OT"]),
         ("cacchio2009a", ["cacchio2009a"]),
@@ -97,10 +107,28 @@ TRIALS_SKIPPED = {
 
 REVIEW_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
     [
-        ("zhu2024", ["zhu2024_overall", "zhu2024_bp_longterm_pain", "zhu2024_ketamine_longterm_pain", "zhu2024_rank", "zhu2024_bp_rr"]),
+        (
+            "zhu2024",
+            [
+                "zhu2024_overall",
+                "zhu2024_bp_longterm_pain",
+                "zhu2024_ketamine_longterm_pain",
+                "zhu2024_rank",
+                "zhu2024_bp_rr",
+            ],
+        ),
         ("zhao2018", ["zhao2018_event_immediate", "zhao2018_event_1to3mo"]),
         ("orhurhu2019", ["orhurhu2019_pain"]),
-        ("ferraro2025", ["ferraro2025_pain_immediate", "ferraro2025_pain_short", "ferraro2025_pain_medium", "ferraro2025_pain_long", "ferraro2025_ae"]),
+        (
+            "ferraro2025",
+            [
+                "ferraro2025_pain_immediate",
+                "ferraro2025_pain_short",
+                "ferraro2025_pain_medium",
+                "ferraro2025_pain_long",
+                "ferraro2025_ae",
+            ],
+        ),
         ("brunner2009", ["brunner2009_pain"]),
         ("oconnell2013", ["oconnell2013_overview"]),
         ("cochrane_overview_pub3", ["cochrane_overview_update_pub3"]),
@@ -122,7 +150,12 @@ REVIEW_JOURNAL_SPLIT: dict[str, tuple[str, str, str, str]] = {
     "Cochrane Database Syst Rev 2013;(8):CD004598": ("Cochrane Database Syst Rev", "", "8", "CD004598"),
     "Cochrane Database Syst Rev CD004598": ("Cochrane Database Syst Rev", "", "", "CD004598"),
     "Pain Med 16(5):943-969": ("Pain Med", "16", "5", "943-969"),
-    "Cochrane Database Syst Rev 2016, Issue 2 (CD010853)": ("Cochrane Database Syst Rev", "", "2", "CD010853"),
+    "Cochrane Database Syst Rev 2016, Issue 2 (CD010853)": (
+        "Cochrane Database Syst Rev",
+        "",
+        "2",
+        "CD010853",
+    ),
 }
 KETAMINE_REVIEWS = {"zhu2024", "zhao2018", "orhurhu2019", "connolly2015", "oconnell2013"}
 
@@ -396,7 +429,9 @@ def build_publications(shared: Path) -> list[dict[str, str]]:
                 "source_rows": ";".join(keys),
                 "source_url": urls(trials, keys),
                 "verified": "yes" if all(trials[k]["verified"] == "yes" for k in keys) else "no",
-                "search": "crps-ketamine" if "ketamine" in row["intervention_class"] else "crps-other-treatments",
+                "search": "crps-ketamine"
+                if "ketamine" in row["intervention_class"]
+                else "crps-other-treatments",
             }
         )
     for pub, keys in REVIEW_PUBLICATIONS.items():
@@ -495,7 +530,7 @@ def note_for(pub: dict[str, str]) -> str:
 
 def article_xml(pub: dict[str, str]) -> str:
     e = escape
-    lines = ['<PubmedArticle>', '  <MedlineCitation Status="MEDLINE" Owner="NLM">']
+    lines = ["<PubmedArticle>", '  <MedlineCitation Status="MEDLINE" Owner="NLM">']
     lines.append(f'    <PMID Version="1">{pub["pmid"]}</PMID>')
     lines.append('    <Article PubModel="Print">')
     lines.append("      <Journal>")
@@ -535,7 +570,9 @@ def article_xml(pub: dict[str, str]) -> str:
     lines.append("      </PublicationTypeList>")
     lines.append("    </Article>")
     if pub["journal"]:
-        lines.append(f"    <MedlineJournalInfo><MedlineTA>{e(pub['journal'])}</MedlineTA></MedlineJournalInfo>")
+        lines.append(
+            f"    <MedlineJournalInfo><MedlineTA>{e(pub['journal'])}</MedlineTA></MedlineJournalInfo>"
+        )
     lines.append(f'    <GeneralNote Owner="NLM">{e(note_for(pub))}</GeneralNote>')
     lines.append("  </MedlineCitation>")
     lines.append("  <PubmedData>")
@@ -579,9 +616,13 @@ def ris_record(pub: dict[str, str], number: int, ty: str = "JOUR") -> str:
     if pub.get("abstract"):
         out.append(f"AB  - {pub['abstract']}")
     out.append(f"ID  - demo-embase-{number:04d}")
-    note = note_for(pub) if pub["made_up"] == "yes" else (
-        f"Demo Embase-like record of a real publication; fields from {SOURCE_NAME}/"
-        f"{pub['source_file'].split('/')[-1]} rows {pub['source_rows'].replace(';', ', ')}."
+    note = (
+        note_for(pub)
+        if pub["made_up"] == "yes"
+        else (
+            f"Demo Embase-like record of a real publication; fields from {SOURCE_NAME}/"
+            f"{pub['source_file'].split('/')[-1]} rows {pub['source_rows'].replace(';', ', ')}."
+        )
     )
     if pub["made_up"] != "yes" and pub["verified"] != "yes":
         note += " Source row not verified: illustrative."
@@ -649,7 +690,9 @@ def study_rows(shared: Path, included: list[str]) -> list[dict[str, str]]:
                 "n_randomised": row["n_randomised"],
                 "source_row": key,
                 "source_url": row["source_url"],
-                "illustrative": "no" if all(trials[k]["verified"] == "yes" for k in TRIAL_PUBLICATIONS[pub]) else "yes",
+                "illustrative": "no"
+                if all(trials[k]["verified"] == "yes" for k in TRIAL_PUBLICATIONS[pub])
+                else "yes",
             }
         )
     return rows
@@ -659,11 +702,30 @@ def extraction_rows(shared: Path) -> list[dict[str, str]]:
     """Arm-level outcome rows for the extraction form, each with its source and illustrative flag."""
     trials = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
     rows: list[dict[str, str]] = []
-    fields = (
-        "study publication arm intervention_class domain instrument timepoint_days timepoint_reported "
-        "stat_type n mean sd se ci_low ci_high events illustrative illustrative_reason how_obtained "
-        "source_row source_verified source_url"
-    ).split()
+    fields = [
+        "study",
+        "publication",
+        "arm",
+        "intervention_class",
+        "domain",
+        "instrument",
+        "timepoint_days",
+        "timepoint_reported",
+        "stat_type",
+        "n",
+        "mean",
+        "sd",
+        "se",
+        "ci_low",
+        "ci_high",
+        "events",
+        "illustrative",
+        "illustrative_reason",
+        "how_obtained",
+        "source_row",
+        "source_verified",
+        "source_url",
+    ]
 
     def add(key: str, arms: list[dict[str, object]], **kw: object) -> None:
         for arm in arms:
@@ -681,8 +743,20 @@ def extraction_rows(shared: Path) -> list[dict[str, str]]:
     add(
         "sigtermans2009_pain_wk1",
         [
-            {"arm": "ketamine", "intervention_class": "iv_ketamine", "n": s["n_intervention"], "mean": s["int_value"], "se": s["int_spread"]},
-            {"arm": "placebo", "intervention_class": "placebo", "n": s["n_control"], "mean": s["ctrl_value"], "se": s["ctrl_spread"]},
+            {
+                "arm": "ketamine",
+                "intervention_class": "iv_ketamine",
+                "n": s["n_intervention"],
+                "mean": s["int_value"],
+                "se": s["int_spread"],
+            },
+            {
+                "arm": "placebo",
+                "intervention_class": "placebo",
+                "n": s["n_control"],
+                "mean": s["ctrl_value"],
+                "se": s["ctrl_spread"],
+            },
         ],
         study="Sigtermans 2009",
         publication="sigtermans2009",
@@ -751,8 +825,20 @@ def extraction_rows(shared: Path) -> list[dict[str, str]]:
     add(
         "kemler2000_pain_6mo",
         [
-            {"arm": "SCS + PT", "intervention_class": "spinal_cord_stimulation", "n": k["n_intervention"], "mean": k["int_value"], "sd": 2.5},
-            {"arm": "PT", "intervention_class": "physical_therapy", "n": k["n_control"], "mean": k["ctrl_value"], "sd": 2.0},
+            {
+                "arm": "SCS + PT",
+                "intervention_class": "spinal_cord_stimulation",
+                "n": k["n_intervention"],
+                "mean": k["int_value"],
+                "sd": 2.5,
+            },
+            {
+                "arm": "PT",
+                "intervention_class": "physical_therapy",
+                "n": k["n_control"],
+                "mean": k["ctrl_value"],
+                "sd": 2.0,
+            },
         ],
         study="Kemler 2000",
         publication="kemler2000",
@@ -771,8 +857,22 @@ def extraction_rows(shared: Path) -> list[dict[str, str]]:
     add(
         "moseley2006_pain",
         [
-            {"arm": "GMI", "intervention_class": "graded_motor_imagery", "n": 25, "mean": -float(m["int_value"]), "ci_low": -hi1, "ci_high": -lo1},
-            {"arm": "control", "intervention_class": "physical_therapy", "n": 26, "mean": -float(m["ctrl_value"]), "ci_low": -hi2, "ci_high": -lo2},
+            {
+                "arm": "GMI",
+                "intervention_class": "graded_motor_imagery",
+                "n": 25,
+                "mean": -float(m["int_value"]),
+                "ci_low": -hi1,
+                "ci_high": -lo1,
+            },
+            {
+                "arm": "control",
+                "intervention_class": "physical_therapy",
+                "n": 26,
+                "mean": -float(m["ctrl_value"]),
+                "ci_low": -hi2,
+                "ci_high": -lo2,
+            },
         ],
         study="Moseley 2006",
         publication="moseley2006",
@@ -788,12 +888,29 @@ def extraction_rows(shared: Path) -> list[dict[str, str]]:
     for key, study, pub, days, tp, n1, n2, m1, m2, why_n in [
         ("varenna2000_pain_d40", "Varenna 2000", "varenna2000", 40, "day 40", 15, 17, 30, 52, ""),
         ("robinson2004", "Robinson 2004", "robinson2004", 91, "3 months", 14, 13, 38, 55, ""),
-        ("adami1997", "Adami 1997", "adami1997", 28, "4 weeks", 10, 10, 35, 58, "; per-arm n assumed 10/10 (20 randomised)"),
+        (
+            "adami1997",
+            "Adami 1997",
+            "adami1997",
+            28,
+            "4 weeks",
+            10,
+            10,
+            35,
+            58,
+            "; per-arm n assumed 10/10 (20 randomised)",
+        ),
     ]:
         add(
             key,
             [
-                {"arm": "bisphosphonate", "intervention_class": "bisphosphonate", "n": n1, "mean": m1, "sd": 20},
+                {
+                    "arm": "bisphosphonate",
+                    "intervention_class": "bisphosphonate",
+                    "n": n1,
+                    "mean": m1,
+                    "sd": 20,
+                },
                 {"arm": "placebo", "intervention_class": "placebo", "n": n2, "mean": m2, "sd": 22},
             ],
             study=study,
@@ -919,7 +1036,11 @@ def main() -> None:
                 "pmid": p["pmid"] if p["key"] not in EMBASE_ONLY_REAL else "",
                 "pmid_kind": (p["pmid_kind"] if p["key"] not in EMBASE_ONLY_REAL else ""),
                 "in_pubmed_xml": "yes" if p["key"] in {q["key"] for q in in_pubmed} else "no",
-                "pubmed_searches": ";".join(lbl for lbl, ids in searches.items() if p["pmid"] in ids and p["key"] not in EMBASE_ONLY_REAL),
+                "pubmed_searches": ";".join(
+                    lbl
+                    for lbl, ids in searches.items()
+                    if p["pmid"] in ids and p["key"] not in EMBASE_ONLY_REAL
+                ),
                 "embase_ris_id": ris_ids.get(p["key"], ""),
                 "first_author": p["first_author"],
                 "year": p["year"],
@@ -939,7 +1060,21 @@ def main() -> None:
                 "key": key,
                 "made_up": "no",
                 "kind": "not transcribed",
-                **{f: "" for f in ("pmid", "pmid_kind", "in_pubmed_xml", "pubmed_searches", "embase_ris_id", "first_author", "year", "title", "journal", "doi")},
+                **{
+                    f: ""
+                    for f in (
+                        "pmid",
+                        "pmid_kind",
+                        "in_pubmed_xml",
+                        "pubmed_searches",
+                        "embase_ris_id",
+                        "first_author",
+                        "year",
+                        "title",
+                        "journal",
+                        "doi",
+                    )
+                },
                 "source_file": "crps/trials.csv",
                 "source_rows": key,
                 "source_url": why,
@@ -952,9 +1087,7 @@ def main() -> None:
     write_csv(OUT / "extraction_values.csv", extraction)
     script = screening_rows(pubs, embase_only)
     write_csv(OUT / "screening_script.csv", script)
-    included = [
-        r["key"] for r in script if (r["ft_carol"] or r["ft_alice"]).startswith("include")
-    ]
+    included = [r["key"] for r in script if (r["ft_carol"] or r["ft_alice"]).startswith("include")]
     write_csv(OUT / "extraction_studies.csv", study_rows(shared, included))
     shutil.copyfile(ROOT / "extraction_forms" / "crps.yaml", OUT / "extraction_form.yaml")
     shutil.copyfile(ROOT / "protocols" / "ketamine-crps.yaml", OUT / "protocol.yaml")

@@ -115,9 +115,7 @@ def _header(ws: Any) -> tuple[int, dict[str, int]]:
     raise StoreError(f"sheet {ws.title!r} has no record_id header")
 
 
-def fill_screening_workbook(
-    path: Path, decide: Callable[[int], tuple[str, str | None] | None]
-) -> int:
+def fill_screening_workbook(path: Path, decide: Callable[[int], tuple[str, str | None] | None]) -> int:
     """Fill the ``decision`` (and ``reason``) cells of a screening or conflict workbook, as a screener does.
 
     ``decide(record_id)`` returns ``(decision, reason)`` or None to leave the row blank.
