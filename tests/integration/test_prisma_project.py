@@ -1,0 +1,189 @@
+"""PRISMA 2020 for a project filled through the store: counts match the store and add up, files pass the check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from review.cli import cli, main
+from review.errors import StoreError
+from review.project import Project
+from review.project.prisma import collect_counts, prisma_counts, write_prisma
+from review.records import Record
+from review.store._base import now
+
+
+def _rec(source: str, sid: str, doi: str | None = None) -> Record:
+    return Record(
+        source=source, source_id=sid, pmid=sid if source == "pubmed" else None, doi=doi, title=f"T {sid}"
+    )
+
+
+def _search(project: Project, label: str, records: list[Record]) -> list[int]:
+    store = project.store
+    sid = store.start_search(
+        database="pubmed", label=label, query=f"{label}[tiab]", eutils_url=None, params={}
+    )
+    ids, _ = store.store_search_batch(sid, records)
+    store.finish_search(sid)
+    return ids
+
+
+def _import(project: Project, source: str, records: list[Record]) -> list[int]:
+    """An import run as the import stage stores it (imports + import_records rows)."""
+    store = project.store
+    ids = [rid for rid, _ in store.add_records(records)]
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO imports (source, file_name, file_hash, format, imported_at, records_in, records_new, "
+            "software_version) VALUES (?, ?, ?, 'ris', ?, ?, ?, 'test')",
+            (source, f"{source}.ris", f"hash-{source}", now(), len(ids), len(ids)),
+        )
+        conn.executemany(
+            "INSERT INTO import_records (import_id, record_id, position) VALUES (?, ?, ?)",
+            [(cur.lastrowid, rid, pos) for pos, rid in enumerate(ids)],
+        )
+    return ids
+
+
+def _dedup(project: Project, pairs: list[tuple[int, int]]) -> None:
+    """A finished dedup run keeping the first of each pair."""
+    with project.store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO dedup_runs (started_at, finished_at, software_version, n_records, n_groups) "
+            "VALUES (?, ?, 'test', 0, 0)",
+            (now(), now()),
+        )
+        rows = []
+        for group, (keep, drop) in enumerate(pairs):
+            rows += [(cur.lastrowid, keep, group, 1), (cur.lastrowid, drop, group, 0)]
+        conn.executemany(
+            "INSERT INTO dedup_groups (run_id, record_id, group_id, kept) VALUES (?, ?, ?, ?)", rows
+        )
+
+
+def _screen(project: Project, stage: str, decisions: dict[int, tuple[str, str | None]]) -> None:
+    """Two screeners agreeing on every decision, as two imported workbooks."""
+    for reviewer in ("Ana", "Ben"):
+        project.store.add_screening_batch(
+            stage=stage,
+            reviewer=reviewer,
+            role="screener",
+            file_name=f"{stage}-{reviewer}.xlsx",
+            workbook_hash=f"{stage}-{reviewer}",
+            export_token=None,
+            n_rows=len(decisions),
+            decisions=[(rid, dec, why, None, i + 2) for i, (rid, (dec, why)) in enumerate(decisions.items())],
+        )
+
+
+@pytest.fixture
+def filled(project: Project) -> dict[str, Any]:
+    """PubMed (two overlapping searches) 10 records, Embase 6 of which 3 duplicate PubMed; screened fully."""
+    pub = [_rec("pubmed", str(i), f"10.1/{i}") for i in range(1, 11)]
+    p1 = _search(project, "crps-ketamine", pub[:8])
+    p2 = _search(project, "crps-other-treatments", pub[4:])
+    pids = sorted(set(p1) | set(p2))
+    emb = [_rec("embase", f"E{i}", f"10.1/{i}" if i <= 3 else f"10.2/{i}") for i in range(1, 7)]
+    eids = _import(project, "embase", emb)
+    _dedup(project, list(zip(pids[:3], eids[:3], strict=True)))
+    unique = pids + eids[3:]
+    include_ta = [*pids[:4], eids[3]]
+    _screen(
+        project, "title-abstract", {r: ("include" if r in include_ta else "exclude", None) for r in unique}
+    )
+    ft = {
+        pids[0]: ("include", None),
+        pids[1]: ("include", None),
+        pids[2]: ("exclude", "full text not available"),
+        pids[3]: ("exclude", "wrong population"),
+        eids[3]: ("exclude", "wrong study design"),
+    }
+    _screen(project, "full-text", ft)
+    return {"pids": pids, "eids": eids, "unique": unique}
+
+
+def test_counts_match_the_store(project: Project, filled: dict[str, Any]) -> None:
+    data = prisma_counts(project)
+    assert data["problems"] == []
+    assert data["database_specific_results"] == [
+        {"name": "PubMed", "records": 10},
+        {"name": "Embase", "records": 6},
+    ]
+    assert data["database_results"] == project.store.record_count() == 16
+    assert data["duplicates"] == 16 - len(filled["unique"]) == 3
+    assert (data["records_screened"], data["records_excluded"]) == (13, 8)
+    assert (data["dbr_sought_reports"], data["dbr_notretrieved_reports"], data["dbr_assessed"]) == (5, 1, 4)
+    assert data["dbr_excluded"] == [
+        {"reason": "wrong population", "reports": 1},
+        {"reason": "wrong study design", "reports": 1},
+    ]
+    assert (data["new_reports"], data["new_studies"]) == (2, 2)
+    assert data["flow_checks"] == []
+
+
+def test_write_prisma_files_pass_the_shared_check(
+    project: Project, filled: dict[str, Any], shared: Path
+) -> None:
+    out = project.root / "output" / "prisma"
+    report = write_prisma(project, out)
+    assert "screened 13" in report and "included 2 studies / 2 reports" in report
+    for name in ("prisma.csv", "prisma.json", "prisma.svg", "prisma.png"):
+        assert (out / name).stat().st_size > 1000, name
+    assert (out / "prisma.png").stat().st_size > 10_000
+    check = subprocess.run(
+        [sys.executable, str(shared / "checks" / "prisma_check.py"), str(out / "prisma.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert (
+        "identified 16 (2 databases), duplicates 3, screened 13, assessed 4, included 2 studies"
+        in check.stdout
+    )
+    data = json.loads((out / "prisma.json").read_text(encoding="utf-8"))
+    assert data["records_screened"] == 13 and data["project"]["protocol"] == "ketamine-crps"
+
+
+def test_cli_prisma_writes_the_four_files(project: Project, filled: dict[str, Any], tmp_path: Path) -> None:
+    project.close()
+    result = CliRunner().invoke(cli, ["prisma", str(project.root), "--out-dir", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
+        "prisma.csv",
+        "prisma.json",
+        "prisma.png",
+        "prisma.svg",
+    ]
+
+
+def test_unfinished_screening_is_an_error_that_says_where(project: Project, filled: dict[str, Any]) -> None:
+    extra = _search(project, "crps-ketamine", [_rec("pubmed", "99", "10.1/99")])
+    counts = collect_counts(project)
+    assert [p.where for p in counts.errors] == ["title-abstract"]
+    assert counts.errors[0].record_ids == tuple(extra)
+    with pytest.raises(
+        StoreError, match=rf"title-abstract: 1 records are awaiting screening.*record ids {extra[0]}"
+    ):
+        write_prisma(project, project.root / "output")
+    assert not (project.root / "output" / "prisma.csv").exists()
+
+
+def test_cli_reports_inconsistency_on_one_line(
+    project: Project, filled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _search(project, "crps-ketamine", [_rec("pubmed", "99", "10.1/99")])
+    project.close()
+    with pytest.raises(SystemExit) as exc:
+        main(["prisma", str(project.root), "--out-dir", str(tmp_path / "p")])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "awaiting screening" in lines[0] and "Traceback" not in err
