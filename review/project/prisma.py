@@ -18,10 +18,10 @@ import pandas as pd
 
 from review.diagram import draw_prisma
 from review.errors import ReviewError, StoreError
-from review.prisma import NOT_RETRIEVED_REASONS, PrismaCounts, Problem, count_flow, write_csv
+from review.prisma import NOT_RETRIEVED_REASONS, PrismaCounts, Problem, count_flow, csv_rows, write_csv
 from review.project import Project
 
-__all__ = ["collect_counts", "prisma_counts", "write_prisma"]
+__all__ = ["collect_counts", "prisma_counts", "prisma_frame", "write_prisma"]
 
 OUTCOME_COLUMNS = ("record_id", "stage", "final", "reason")
 
@@ -167,14 +167,42 @@ def collect_counts(
                     severity="warning",
                 )
             )
+        elif run["count"] is not None and int(run["count"]) != int(run["hits"]):
+            extra.append(
+                Problem(
+                    "search",
+                    f"search run {run['id']} ({run['label'] or run['database']}): the database reported "
+                    f"{run['count']} records but {run['hits']} are stored; the stored records are counted",
+                    severity="warning",
+                )
+            )
     if extra:
         counts = PrismaCounts(**{**counts.__dict__, "problems": counts.problems + tuple(extra)})
     return counts
 
 
+def _audit(project: Project) -> dict[str, Any]:
+    """Where the identification counts come from: each search run, each import, the dedup run used."""
+    run, removed = project.store.prisma_dedup_removed()
+    return {
+        "searches": project.store.prisma_search_runs(),
+        "imports": project.store.prisma_import_runs(),
+        "dedup_run": run,
+        "dedup_removed": len(removed),
+    }
+
+
 def prisma_counts(project: Project) -> dict[str, Any]:
     """The PRISMA 2020 counts as a dict (JSON keys of ``prisma.json``), problems included, never raising."""
-    return collect_counts(project).as_dict()
+    data = collect_counts(project).as_dict()
+    data["audit"] = _audit(project)
+    return data
+
+
+def prisma_frame(project: Project) -> pd.DataFrame:
+    """The 34 rows of ``prisma.csv`` as a table (``data, boxtext, n``) for a notebook to show."""
+    rows = csv_rows(collect_counts(project))
+    return pd.DataFrame(rows)[["data", "box", "boxtext", "n"]]
 
 
 def _raise_if_inconsistent(counts: PrismaCounts) -> None:
@@ -196,6 +224,7 @@ def write_prisma(project: Project, out_dir: str | Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     data = counts.as_dict()
     data["project"] = {"protocol": project.protocol.id, "title": project.protocol.title}
+    data["audit"] = _audit(project)
     csv_path = write_csv(counts, out / "prisma.csv")
     json_path = out / "prisma.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
