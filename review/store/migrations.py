@@ -99,9 +99,14 @@ CREATE TABLE imports (
     file_name TEXT NOT NULL,
     file_hash TEXT NOT NULL UNIQUE,
     format TEXT NOT NULL,
+    encoding TEXT NOT NULL DEFAULT 'utf-8',
+    file_path TEXT,
     imported_at TEXT NOT NULL,
     records_in INTEGER NOT NULL,
+    records_read INTEGER NOT NULL DEFAULT 0,
     records_new INTEGER NOT NULL,
+    errors INTEGER NOT NULL DEFAULT 0,
+    warnings INTEGER NOT NULL DEFAULT 0,
     software_version TEXT NOT NULL
 );
 CREATE TABLE import_records (
@@ -142,8 +147,10 @@ CREATE TABLE dedup_pairs (
     b INTEGER NOT NULL REFERENCES records (id),
     score REAL,
     verdict TEXT NOT NULL,
+    reason TEXT,
     PRIMARY KEY (run_id, a, b)
 );
+CREATE INDEX dedup_groups_run_group ON dedup_groups (run_id, group_id);
 CREATE TABLE dedup_judgements (
     id INTEGER PRIMARY KEY,
     a INTEGER NOT NULL REFERENCES records (id),
@@ -151,8 +158,11 @@ CREATE TABLE dedup_judgements (
     same INTEGER NOT NULL,
     reviewer TEXT NOT NULL,
     decided_at TEXT NOT NULL,
-    workbook_hash TEXT
-)
+    workbook_hash TEXT,
+    note TEXT,
+    CHECK (a < b)
+);
+CREATE INDEX dedup_judgements_pair ON dedup_judgements (a, b)
 """
 
 SCREENING = """

@@ -1,0 +1,232 @@
+"""Dedup workflow: group the project's records, keep people's answers, hand out uncertain pairs.
+
+``run_dedup`` reads every stored record, applies people's latest answers (a 'same' answer
+always merges, a 'different' answer never does), groups the rest with :mod:`review.dedup`,
+stores the run (groups, kept records, pairs) and writes the pairs nobody has answered yet to
+``workbooks/dedup_review.xlsx``. Running it again on unchanged records and answers changes
+nothing. ``dedup_file`` does the same for one library file without a project.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from review import __version__
+from review.dedup import DedupOutcome, find_duplicates
+from review.errors import InputError
+from review.project import Project
+from review.records import Record
+from review.store._base import now
+from review.store.dedup import DedupJudgement
+from review.workbooks.dedup import ReviewPair, read_dedup_review, write_dedup_review
+
+__all__ = ["REVIEW_WORKBOOK", "DedupResult", "dedup_file", "run_dedup"]
+
+#: File name of the workbook of uncertain pairs (in the project's workbook folder).
+REVIEW_WORKBOOK = "dedup_review.xlsx"
+#: Algorithm parameters recorded with each run (a change of algorithm shows in the history).
+PARAMS: dict[str, Any] = {"algorithm": "review.dedup blocked fuzzy + vetoes", "version": 1}
+
+
+@dataclass
+class DedupResult:
+    """What a dedup run did."""
+
+    run_id: int | None
+    records: int
+    unique: int
+    merged_groups: int
+    uncertain: int
+    answers_added: int
+    answers_in_force: int
+    workbook: Path | None
+    seconds: float
+    unchanged: bool = False
+
+    @property
+    def duplicates_removed(self) -> int:
+        """Records set aside as duplicates (PRISMA: duplicate records removed)."""
+        return self.records - self.unique
+
+    def summary(self) -> str:
+        """One paragraph for the command line."""
+        lines = [
+            f"{self.records} records -> {self.unique} unique ({self.duplicates_removed} duplicates removed "
+            f"in {self.merged_groups} groups) in {self.seconds:.1f} s"
+            + (" - unchanged since the last run" if self.unchanged else f" (run {self.run_id})"),
+        ]
+        if self.answers_added or self.answers_in_force:
+            lines.append(f"people's answers: {self.answers_added} new, {self.answers_in_force} in force")
+        if self.uncertain and self.workbook is not None:
+            lines.append(
+                f"{self.uncertain} uncertain pairs to check in {self.workbook} "
+                f"(then: review dedup DIR --answers {self.workbook.name})"
+            )
+        else:
+            lines.append("no uncertain pairs left to check")
+        return "\n".join(lines)
+
+
+def _progress(it: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
+    return tqdm(
+        it,
+        total=total,
+        desc=desc,
+        unit="rec" if desc == "normalising" else "pair",
+        file=sys.stderr,
+        leave=False,
+        disable=total < 5000,
+    )
+
+
+def _import_answers(project: Project, answers: Path) -> int:
+    sheet = read_dedup_review(answers, project_id=project.project_id)
+    known = set(project.store.get_records({x for a in sheet.answers for x in (a.a, a.b)}))
+    missing = [a for a in sheet.answers if a.a not in known or a.b not in known]
+    if missing:
+        m = missing[0]
+        raise InputError(
+            f"row {m.row} names record {m.a if m.a not in known else m.b}, which this project does not hold: "
+            "was the workbook written by another project?",
+            path=answers,
+        )
+    return project.store.add_dedup_judgements(
+        [DedupJudgement(a.a, a.b, a.same, a.reviewer, now(), sheet.sha256, a.note) for a in sheet.answers]
+    )
+
+
+def run_dedup(project: Project, answers: Path | None = None) -> DedupResult:
+    """Group duplicate records across all sources of a project (see module docstring).
+
+    ``answers`` is a filled dedup_review.xlsx: its answers are stored first (append-only, with
+    reviewer, time and the workbook's hash) and then applied.
+    """
+    t0 = time.perf_counter()
+    store = project.store
+    added = _import_answers(project, Path(answers)) if answers is not None else 0
+    records = store.get_records()
+    ids = list(records)
+    position = {rid: i for i, rid in enumerate(ids)}
+    judged = store.dedup_judgements()
+    answer_map = {
+        (min(position[j.a], position[j.b]), max(position[j.a], position[j.b])): j.same
+        for j in judged
+        if j.a in position and j.b in position
+    }
+    outcome: DedupOutcome = find_duplicates([records[i] for i in ids], answers=answer_map, progress=_progress)
+    groups = [
+        (ids[i], ids[int(g)], bool(k))
+        for i, (g, k) in enumerate(zip(outcome.group, outcome.kept, strict=True))
+    ]
+    pairs = [(ids[p.a], ids[p.b], p.score, p.verdict, p.reason) for p in outcome.pairs]
+    previous = store.latest_dedup_run()
+    unchanged = (
+        previous is not None
+        and previous["params"] == PARAMS
+        and store.dedup_groups(int(previous["id"])) == {r: (g, k) for r, g, k in groups}
+        and {(p["a"], p["b"], p["verdict"]) for p in store.dedup_pairs(int(previous["id"]))}
+        == {(a, b, v) for a, b, _, v, _ in pairs}
+    )
+    if unchanged and previous is not None:
+        run_id: int | None = int(previous["id"])
+    else:
+        run_id = store.save_dedup_run(
+            started_at=now(), software_version=__version__, params=PARAMS, groups=groups, pairs=pairs
+        )
+    uncertain = outcome.uncertain()
+    workbook: Path | None = None
+    if uncertain:
+        rows = [
+            ReviewPair(
+                a=ids[p.a],
+                b=ids[p.b],
+                score=p.score,
+                reason=p.reason,
+                record_a=records[ids[p.a]].as_dict(),
+                record_b=records[ids[p.b]].as_dict(),
+            )
+            for p in sorted(uncertain, key=lambda p: -p.score)
+        ]
+        workbook = write_dedup_review(
+            project.workbook_dir / REVIEW_WORKBOOK,
+            rows,
+            {"project_id": project.project_id, "run_id": run_id, "written_at": now()},
+        )
+    merged = sum(1 for m in outcome.members().values() if len(m) > 1)
+    return DedupResult(
+        run_id=run_id,
+        records=len(ids),
+        unique=outcome.n_groups,
+        merged_groups=merged,
+        uncertain=len(uncertain),
+        answers_added=added,
+        answers_in_force=len(answer_map),
+        workbook=workbook,
+        seconds=time.perf_counter() - t0,
+        unchanged=unchanged,
+    )
+
+
+def _read_library(path: Path) -> tuple[list[Record], list[str]]:
+    """Records of a library file (any supported format) and the problems reported."""
+    try:
+        from review.sources import read_file  # type: ignore[attr-defined]
+    except ImportError:  # the readers' front door is not there: read CSV directly
+        read_file = None
+    if read_file is not None:
+        result = read_file(path, "file")
+    else:
+        from review.sources._common import decode_bytes, file_key, sha256_bytes
+        from review.sources.csvfile import read_csv
+
+        data = path.read_bytes()
+        text, _, _ = decode_bytes(data)
+        result = read_csv(text, "file", file_key(sha256_bytes(data)))
+    return list(result.records), [str(i) for i in result.issues if i.severity == "error"]
+
+
+def _record_id(record: Record) -> str:
+    """The id a person knows the record by: the file's own id column, else its source id."""
+    raw = record.extra.get("id") if record.extra else None
+    return str(raw) if raw not in (None, "") else record.source_id
+
+
+def dedup_file(input_path: str | Path, out_path: str | Path) -> str:
+    """Deduplicate one library file: write ``id,group`` for every record; return a summary line.
+
+    ``group`` is the id of the record kept for the group (so a record without duplicates has
+    its own id). Uncertain pairs are not merged: without a person to ask, a missed duplicate
+    costs less than a lost study.
+    """
+    t0 = time.perf_counter()
+    src = Path(input_path)
+    records, errors = _read_library(src)
+    if not records:
+        raise InputError("holds no records to deduplicate" + (f" ({errors[0]})" if errors else ""), path=src)
+    outcome = find_duplicates(records, progress=_progress)
+    ids = [_record_id(r) for r in records]
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "group"])
+        for i, g in enumerate(outcome.group.tolist()):
+            writer.writerow([ids[i], ids[g]])
+    n_groups = outcome.n_groups
+    message = (
+        f"{len(records)} records -> {n_groups} unique ({len(records) - n_groups} duplicates), "
+        f"{len(outcome.uncertain())} uncertain pairs left apart, {time.perf_counter() - t0:.1f} s; wrote {out}"
+    )
+    if errors:
+        message += f"\n{len(errors)} entries could not be read and are not in {out.name}: " + "; ".join(
+            errors[:5]
+        )
+    return message
