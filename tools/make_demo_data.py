@@ -737,6 +737,10 @@ def extraction_rows(shared: Path) -> list[dict[str, str]]:
             row["source_url"] = trials[key]["source_url"]
             if trials[key]["verified"] != "yes":
                 row["illustrative"] = "yes"
+            # the extraction form's statistic names (review.extraction.STAT_TYPES)
+            prefix = "change mean" if row["stat_type"] == "mean_change" else "mean"
+            spread = "SD" if row["sd"] != "" else "SE" if row["se"] != "" else "95% CI"
+            row["stat_type"] = f"{prefix}/{spread}"
             rows.append({f: str(row[f]) for f in fields})
 
     s = trials["sigtermans2009_pain_wk1"]

@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from review.errors import ReviewError, StoreError
+from review.errors import StoreError
 from review.records import normalise_doi, normalise_pmid, normalise_text
 
 __all__ = [
@@ -43,7 +43,10 @@ __all__ = [
     "demo_data_path",
     "demo_pubmed_articles",
     "demo_record_keys",
+    "demo_replay_server",
+    "fill_extraction_workbook",
     "fill_screening_workbook",
+    "open_demo",
 ]
 
 #: The scripted screeners: two independent reviewers and the third who resolves conflicts.
@@ -285,12 +288,37 @@ def _demo_select(project: Any) -> Callable[[str], list[str]]:
     return select
 
 
-def _run_stages(project: Any, report: DemoReport) -> None:
-    from review.project.search import run_searches
+@contextmanager
+def demo_replay_server(project: Any) -> Iterator[Any]:
+    """The local E-utilities server answering the project's protocol queries with the demo records.
+
+    Use its ``.url`` as ``eutils_url`` of :func:`review.project.search.run_searches`, exactly as the
+    demo and the notebooks do; nothing leaves the machine.
+    """
     from review.sources.replay import ReplayServer
 
-    # 2. PubMed searches against the local replay server
     with ReplayServer(demo_pubmed_articles(), select=_demo_select(project)) as server:
+        yield server
+
+
+def open_demo(directory: str | Path) -> Any:
+    """Open the demo project in DIRECTORY, building it first (offline) if the folder is new.
+
+    The notebooks start with this, so each one runs on its own.
+    """
+    from review.project import STORE_FILE, open_project
+
+    root = Path(directory)
+    if not (root / STORE_FILE).exists():
+        build_demo(root)
+    return open_project(root)
+
+
+def _run_stages(project: Any, report: DemoReport) -> None:
+    from review.project.search import run_searches
+
+    # 2. PubMed searches against the local replay server
+    with demo_replay_server(project) as server:
         runs = run_searches(
             project,
             eutils_url=server.url,
@@ -349,4 +377,119 @@ def _extract(project: Any, keys: dict[int, str], report: DemoReport) -> None:
     """Fill the extraction workbook from ``extraction_values.csv`` and import it."""
     if not _available("review.project.extract", report, "extraction"):
         return
-    raise ReviewError("extraction wiring not written yet")
+    from review.project.extract import export_extraction, import_extraction, write_effect_table
+
+    out = project.workbook_dir / "extraction_alice.xlsx"
+    with demo_data_path("extraction_form.yaml") as form:
+        export_extraction(project, form=str(form), reviewer="alice", out=out)
+    counts = fill_extraction_workbook(out, keys)
+    report.step(
+        f"extraction: alice filled {counts['studies']} study rows, {counts['arms']} arms and "
+        f"{counts['outcomes']} outcome rows ({counts['illustrative']} marked illustrative) in {out.name}; "
+        + import_extraction(project, out).splitlines()[0]
+    )
+    report.file("extraction workbook (alice)", out)
+    table_dir = project.output_dir / "extraction"
+    report.step(f"effect table: {write_effect_table(project, out_dir=table_dir).splitlines()[0]}")
+    for path in sorted(table_dir.glob("*")):
+        report.file(f"effect table {path.suffix[1:]}", path)
+
+
+def _fill_sheet_rows(ws: Any, rows: list[dict[str, Any]], first: int | None = None) -> None:
+    """Write rows under a header of field names in row 1 (from row FIRST, default after the last)."""
+    cols = {str(c.value).strip(): c.column for c in ws[1] if c.value is not None}
+    r = first if first is not None else ws.max_row + 1
+    for row in rows:
+        for name, value in row.items():
+            if name in cols and value not in (None, ""):
+                ws.cell(r, cols[name]).value = _number(value)
+        r += 1
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return value
+    return value
+
+
+def fill_extraction_workbook(path: Path, keys: dict[int, str]) -> dict[str, int]:
+    """Fill an exported extraction workbook with the bundled demo figures, as an extractor would.
+
+    Studies rows (pre-filled with record ids) get their study label, design, criteria and N from
+    ``extraction_studies.csv``; arms and arm-level outcomes come from ``extraction_values.csv``,
+    each with its source and ``illustrative`` flag. Returns counts of what was filled.
+    """
+    from openpyxl import load_workbook
+
+    studies = {r["publication"]: r for r in _read_csv("extraction_studies.csv")}
+    values = _read_csv("extraction_values.csv")
+    wb = load_workbook(path)
+    ws = wb["Studies"]
+    cols = {str(c.value).strip(): c.column for c in ws[1] if c.value is not None}
+    filled = 0
+    for r in range(2, ws.max_row + 1):
+        rid = ws.cell(r, cols["record_id"]).value
+        if rid in (None, ""):
+            continue
+        study = studies.get(keys.get(int(str(rid)), ""))
+        if study is None:
+            continue
+        row = {
+            "study": study["study"],
+            "design": study["design"],
+            "crps_criteria": study["crps_criteria"],
+            "n_randomised": study["n_randomised"],
+            "illustrative": study["illustrative"],
+            "source": f"{study['source_url']} (reference data row {study['source_row']})",
+            "notes": f"criteria as reported: {study['crps_criteria_as_reported']}"
+            if study["crps_criteria_as_reported"]
+            else "",
+        }
+        for name, value in row.items():
+            if name in cols and value not in (None, ""):
+                ws.cell(r, cols[name]).value = _number(value)
+        filled += 1
+    arms: dict[tuple[str, str], dict[str, Any]] = {}
+    for v in values:
+        arms.setdefault(
+            (v["study"], v["arm"]),
+            {
+                "study": v["study"],
+                "arm": v["arm"],
+                "intervention_class": v["intervention_class"],
+                "n_randomised": v["n"],
+            },
+        )
+    ws_arms = wb["Arms"]
+    for row in ws_arms.iter_rows(min_row=2):  # the export pre-fills two arm rows per study
+        for cell in row:
+            cell.value = None
+    _fill_sheet_rows(ws_arms, list(arms.values()), first=2)
+    outcomes = []
+    for v in values:
+        outcomes.append(
+            {
+                **{
+                    k: v[k]
+                    for k in ("study", "arm", "domain", "instrument", "timepoint_days", "timepoint_reported")
+                },
+                **{k: v[k] for k in ("stat_type", "n", "mean", "sd", "se", "ci_low", "ci_high", "events")},
+                "illustrative": v["illustrative"],
+                "source": f"{v['source_url']} (reference data row {v['source_row']})",
+                "notes": "; ".join(x for x in (v["illustrative_reason"], v["how_obtained"]) if x),
+            }
+        )
+    _fill_sheet_rows(wb["Outcomes"], outcomes)
+    wb.save(path)
+    return {
+        "studies": filled,
+        "arms": len(arms),
+        "outcomes": len(outcomes),
+        "illustrative": sum(v["illustrative"] == "yes" for v in values),
+    }
