@@ -56,9 +56,11 @@ __all__ = [
     "from_cells",
     "load_form",
     "parse_form",
+    "parse_value",
     "study_label",
     "to_cells",
     "validate_sheets",
+    "value_text",
 ]
 
 FIELD_TYPES = ("text", "integer", "number", "choice")
@@ -404,7 +406,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _typed(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
+def parse_value(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
     """Convert a raw cell to the field's type; raise ValueError with a readable message."""
     if spec.type == "text":
         if isinstance(value, float) and value.is_integer():
@@ -488,7 +490,7 @@ def validate_sheets(
                         )
                     continue
                 try:
-                    typed[spec.name] = _typed(spec, value, allowed.get(spec.name, ()))
+                    typed[spec.name] = parse_value(spec, value, allowed.get(spec.name, ()))
                 except ValueError as exc:
                     problems.append(Problem(sheet.name, rownum, col, str(exc)))
             key = _row_key(sheet, typed)
@@ -705,7 +707,8 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
 Cell = tuple[str, str, str]
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A typed value as the store's text (whole floats without '.0')."""
     if isinstance(value, float):
         return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)
@@ -716,9 +719,9 @@ def to_cells(ext: Extraction) -> dict[Cell, str]:
     out: dict[Cell, str] = {}
     for entity, rows in ext.rows.items():
         for key, row in rows.items():
-            k = json.dumps([_text(x) for x in key], ensure_ascii=False)
+            k = json.dumps([value_text(x) for x in key], ensure_ascii=False)
             for name, value in row.items():
-                out[(entity, k, name)] = _text(value)
+                out[(entity, k, name)] = value_text(value)
     return out
 
 
