@@ -1,0 +1,186 @@
+"""Readers of bibliographic files and replies: RIS, MEDLINE/.nbib, PubMed XML, CSV -> Records.
+
+:func:`read_file` detects the format and returns a :class:`ReadResult`: the records, the
+problems found (each naming its line), the format and how many entries the file holds. Every
+entry either becomes a record or is named by an error: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from review.errors import InputError
+from review.sources._common import (
+    Issue,
+    ReadResult,
+    decode_bytes,
+    file_key,
+    sha256_bytes,
+    split_lines,
+)
+
+__all__ = ["FORMATS", "Issue", "ReadResult", "detect_format", "read_file"]
+
+#: Formats read_file understands (``fmt`` values besides "auto").
+FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv")
+
+_RIS_LINE = re.compile(r"^TY  ?-", re.MULTILINE)
+_MEDLINE_LINE = re.compile(r"^PMID- ", re.MULTILINE)
+_WOK_LINE = re.compile(r"^(FN |PT [A-Z]\s*$)", re.MULTILINE)
+_EXTENSIONS = {
+    ".ris": "ris",
+    ".nbib": "medline",
+    ".medline": "medline",
+    ".xml": "pubmed-xml",
+    ".csv": "csv",
+    ".tsv": "csv",
+}
+
+
+def detect_format(path: str | Path, head: str) -> str:
+    """The format of a file from its first characters (content first, then the extension).
+
+    Raises
+    ------
+    InputError
+        When neither the content nor the extension says what the file is.
+    """
+    text = head.lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        return "pubmed-xml"
+    sample = text[:200_000]
+    ris = _RIS_LINE.search(sample)
+    medline = _MEDLINE_LINE.search(sample)
+    if ris and (not medline or ris.start() < medline.start()):
+        return "ris"
+    if medline:
+        return "medline"
+    if _WOK_LINE.search(sample[:2000]):
+        raise InputError(
+            "this looks like a Web of Science plain-text export (FN/PT tags), which is not read: "
+            "export the records from Web of Science as RIS ('Other file formats' > RefWorks/EndNote) "
+            "and import that",
+            path=path,
+        )
+    by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
+    if by_extension:
+        return by_extension
+    first = sample.split("\n", 1)[0]
+    if any(d in first for d in (",", ";", "\t")):
+        return "csv"
+    raise InputError(
+        "cannot tell the format: expected RIS (TY  - lines), MEDLINE (PMID- lines), PubMed XML or CSV "
+        "with a header row; give --format if it is one of them",
+        path=path,
+    )
+
+
+def _read_xml(path: Path, data: bytes, source: str) -> ReadResult:
+    from review.sources.pubmed_xml import iter_pubmed_xml  # the search stage's streaming parser
+
+    entries = len(re.findall(rb"<(?:PubmedArticle|PubmedBookArticle)[\s>]", data))
+    out = ReadResult(records=[], issues=[], format="pubmed-xml", entries=entries)
+    try:
+        for record in iter_pubmed_xml(path, name=str(path)):
+            out.records.append(record.replace(source=source))
+            out.positions.append(len(out.records))
+            out.lines.append(0)
+    except InputError as exc:
+        out.issues.append(
+            Issue(
+                exc.line,
+                "error",
+                f"{exc}; the {max(entries - len(out.records), 0)} articles after the first "
+                f"{len(out.records)} were not imported",
+            )
+        )
+        out.entries = max(entries, len(out.records) + 1)
+        return out
+    missing = entries - len(out.records)
+    if missing > 0:
+        out.issues.append(
+            Issue(None, "error", f"{missing} of {entries} articles had no PMID and were not imported")
+        )
+    out.entries = max(entries, len(out.records))
+    for i, record in enumerate(out.records, 1):
+        if not record.title:
+            out.issues.append(Issue(None, "warning", f"article {i} (PMID {record.pmid}) has no title"))
+    return out
+
+
+def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
+    """Read a bibliographic file into records, detecting its format and encoding.
+
+    Parameters
+    ----------
+    path
+        The export file (RIS, MEDLINE/.nbib, PubMed XML or CSV).
+    source
+        Database name stored with each record (e.g. ``"embase"``).
+    fmt
+        ``"auto"`` (detect) or one of :data:`FORMATS`.
+
+    Returns
+    -------
+    ReadResult
+        Records, issues naming lines, the format, entry count, encoding and SHA-256.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, its format is unknown, or it holds no entries at all.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+    if not data.strip():
+        raise InputError("the file is empty", path=path)
+    digest = sha256_bytes(data)
+    key = file_key(digest)
+    source = source.strip()
+    if not source:
+        raise InputError("a source name is needed (e.g. --source embase)", path=path)
+    if fmt not in ("auto", *FORMATS):
+        raise InputError(f"unknown format {fmt!r}: expected one of auto, {', '.join(FORMATS)}", path=path)
+    if fmt == "pubmed-xml" or (fmt == "auto" and data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
+        result = _read_xml(path, data, source)
+        result.sha256 = digest
+    else:
+        text, encoding, notes = decode_bytes(data)
+        if "\x00" in text[:4096]:
+            raise InputError(
+                "the file holds binary data (NUL bytes): is it a zipped or Word/Excel file? "
+                "export RIS, MEDLINE, PubMed XML or CSV",
+                path=path,
+            )
+        kind = detect_format(path, text[:200_000]) if fmt == "auto" else fmt
+        if kind == "pubmed-xml":
+            result = _read_xml(path, data, source)
+        elif kind == "csv":
+            from review.sources.csvfile import read_csv
+
+            result = read_csv(text, source, key)
+        else:
+            lines = split_lines(text)
+            if kind == "ris":
+                from review.sources.ris import read_ris
+
+                result = read_ris(lines, source, key)
+            else:
+                from review.sources.medline import read_medline
+
+                result = read_medline(lines, source, key)
+        result.issues[:0] = notes
+        result.encoding = encoding
+        result.sha256 = digest
+    if result.entries == 0:
+        raise InputError(f"no {result.format} entries found in the file", path=path)
+    unaccounted = result.entries - len(result.records) - len(result.errors)
+    if unaccounted > 0:  # a guard: every entry is a record or a named error
+        result.issues.append(
+            Issue(None, "error", f"{unaccounted} entries were neither imported nor reported by the reader")
+        )
+    return result

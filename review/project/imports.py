@@ -1,0 +1,165 @@
+"""Import database exports into a project, and export the deduplicated library.
+
+``import_file`` reads a file (format and encoding detected), stores its records once and
+records the run (file name, SHA-256, source, format, date, entries in, records new): the
+PRISMA "records identified" per database. The same file (same hash) imported again adds
+nothing and makes no new run. ``export_library`` writes the records kept after dedup as RIS or
+CSV for Zotero/EndNote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from review.errors import InputError
+from review.project import Project
+from review.sources import Issue, read_file
+from review.sources.csvfile import write_csv
+from review.sources.ris import write_ris
+from review.store.imports import ImportRow
+
+__all__ = ["EXPORT_FORMATS", "ImportResult", "export_library", "import_file"]
+
+#: Formats ``export_library`` writes.
+EXPORT_FORMATS: tuple[str, ...] = ("ris", "csv")
+
+
+@dataclass
+class ImportResult:
+    """What an import did: the run, how many entries/records, and every issue found."""
+
+    file: Path
+    source: str
+    format: str
+    encoding: str
+    entries: int
+    records_read: int
+    records_new: int
+    run: ImportRow
+    new_file: bool
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def import_id(self) -> int:
+        """The id of the import run (the earlier run when the file was imported before)."""
+        return self.run.id
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Entries that could not be imported, by line."""
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every issue as one line naming the file and line (errors first marked ``error:``)."""
+        name = self.file.name
+        out = []
+        for issue in self.issues:
+            where = f"{name}, line {issue.line}" if issue.line is not None else name
+            prefix = "error: " if issue.severity == "error" else ""
+            out.append(f"{prefix}{where}: {issue.message}")
+        return out
+
+    def summary(self) -> str:
+        """One line for people: what was read and what was added."""
+        if not self.new_file:
+            return (
+                f"{self.file.name}: already imported on {self.run.imported_at} as {self.run.source!r} "
+                f"(import {self.run.id}, {self.run.records_in} entries); nothing added"
+            )
+        errors = len(self.errors)
+        lost = f", {errors} entries not imported (see errors above)" if errors else ""
+        return (
+            f"{self.file.name} ({self.format}, {self.encoding}) as {self.source!r}: {self.entries} entries, "
+            f"{self.records_read} records read, {self.records_new} new{lost}; import {self.run.id}"
+        )
+
+
+def import_file(project: Project, path: str | Path, source: str, fmt: str = "auto") -> ImportResult:
+    """Import one export file into the project's store.
+
+    Parameters
+    ----------
+    project
+        The open project.
+    path
+        RIS, MEDLINE/.nbib, PubMed XML or CSV file.
+    source
+        Database the file came from (e.g. ``"embase"``); PRISMA counts records per source.
+    fmt
+        ``"auto"`` or one of ``review.sources.FORMATS``.
+
+    Returns
+    -------
+    ImportResult
+        With ``.warnings`` (lines naming file and line) and ``.summary()``.
+    """
+    path = Path(path)
+    result = read_file(path, source, fmt)
+    source = source.strip()
+    store = project.store
+    earlier = store.find_import(result.sha256)
+    if earlier is not None:
+        return ImportResult(
+            file=path,
+            source=source,
+            format=result.format,
+            encoding=result.encoding,
+            entries=result.entries,
+            records_read=len(result.records),
+            records_new=0,
+            run=earlier,
+            new_file=False,
+            issues=[],
+        )
+    run, new_file = store.add_import(
+        source=source,
+        file_name=path.name,
+        file_path=str(path.resolve()),
+        file_hash=result.sha256,
+        fmt=result.format,
+        encoding=result.encoding,
+        entries=result.entries,
+        records=result.records,
+        positions=result.positions,
+        issues=[(i.line, i.severity, i.message) for i in result.issues],
+    )
+    return ImportResult(
+        file=path,
+        source=source,
+        format=result.format,
+        encoding=result.encoding,
+        entries=result.entries,
+        records_read=len(result.records),
+        records_new=run.records_new if new_file else 0,
+        run=run,
+        new_file=new_file,
+        issues=result.issues if new_file else [],
+    )
+
+
+def export_library(project: Project, out: str | Path, fmt: str = "ris") -> int:
+    """Write the deduplicated library (records kept after the latest dedup run) to ``out``.
+
+    RIS (UTF-8, CRLF) is what Zotero and EndNote import; CSV has the store's record id and every
+    record field. Returns the number of records written.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown export format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
+    store = project.store
+    ids_method = getattr(store, "unique_record_ids", None)
+    ids = list(ids_method()) if ids_method is not None else None
+    records = store.get_records(ids)
+    order = sorted(records)
+    kept = [records[i] for i in order]
+    text = write_ris(kept) if fmt == "ris" else write_csv(kept, order)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # newline="" keeps the writers' CRLF as is; a BOM lets Excel open the CSV as UTF-8
+        with out.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write the export: {exc.strerror or exc}", path=out) from exc
+    return len(kept)

@@ -1,0 +1,289 @@
+"""CSV libraries <-> Records: the generic shape, Zotero's and EndNote's column names.
+
+Generic shape (``../shared/CONTRACT.md``): ``id,title,authors,year,journal,volume,issue,pages,
+doi,pmid,isbn,abstract`` (other columns kept in ``extra``), ``authors`` one string with names
+separated by ``;`` (or `` and `` when there is no ``;``). Column names are matched without
+regard to case. A file's own row id (``id``, Zotero ``Key``, EndNote ``Record Number``) is kept
+in ``record.extra["id"]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from review.records import COLUMNS, LIST_COLUMNS, Record
+from review.sources._common import Issue, ReadResult, fallback_id, unique_ids
+from review.sources.ris import RIS_TYPES
+
+__all__ = ["EXPORT_COLUMNS", "read_csv", "write_csv"]
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # abstracts can exceed csv's 128 kB default
+
+#: Columns of a CSV export: the store's record id, then every Record field.
+EXPORT_COLUMNS: list[str] = ["id", *COLUMNS]
+
+# Record field <- header names (lower case), first non-empty column wins.
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "ti", "article title", "document title", "primary title"),
+    "authors": ("authors", "author", "au", "author full names", "author(s)"),
+    "year": ("year", "publication year", "py", "pubyear", "publication date", "date"),
+    "journal": (
+        "journal",
+        "publication title",
+        "source title",
+        "secondary title",
+        "journal/book",
+        "journal title",
+        "jt",
+        "so",
+    ),
+    "volume": ("volume", "vl", "vi"),
+    "issue": ("issue", "number", "is", "ip"),
+    "pages": ("pages", "page", "pg", "page numbers"),
+    "doi": ("doi", "di"),
+    "pmid": ("pmid", "pubmed id", "pubmed_id", "pubmedid"),
+    "issn": ("issn", "isbn", "isbn/issn", "sn", "issn/isbn"),
+    "abstract": ("abstract", "abstract note", "ab"),
+    "keywords": (
+        "keywords",
+        "manual tags",
+        "automatic tags",
+        "author keywords",
+        "index keywords",
+        "mesh terms",
+        "kw",
+    ),
+    "publication_types": (
+        "publication_types",
+        "publication type",
+        "publication types",
+        "document type",
+        "pt",
+    ),
+    "language": ("language", "la", "language of original document"),
+    "url": ("url", "link", "ur"),
+    "record_type": ("record_type", "item type", "reference type", "type", "ty"),
+}
+_ALL_VALUES = frozenset({"keywords", "publication_types"})  # every matching column contributes
+_ID_COLUMNS = ("id", "key", "record number", "record_id", "accession number", "an")
+_GLOBAL_IDS = frozenset({"key", "accession number", "an"})  # library/database-wide ids
+_START_END = (("start page", "end page"), ("page start", "page end"), ("sp", "ep"))
+
+# Zotero "Item Type" and EndNote "Reference Type" -> RIS TY (Zotero RIS.js exportTypeMap).
+_TYPES = {
+    "journalarticle": "JOUR",
+    "journal article": "JOUR",
+    "magazinearticle": "MGZN",
+    "newspaperarticle": "NEWS",
+    "book": "BOOK",
+    "edited book": "EDBOOK",
+    "booksection": "CHAP",
+    "book section": "CHAP",
+    "conferencepaper": "CONF",
+    "conference paper": "CPAPER",
+    "conference proceedings": "CONF",
+    "thesis": "THES",
+    "report": "RPRT",
+    "webpage": "ELEC",
+    "web page": "ELEC",
+    "manuscript": "MANSCPT",
+    "patent": "PAT",
+    "preprint": "UNPB",
+    "electronic article": "EJOUR",
+    "document": "GEN",
+    "generic": "GEN",
+}
+_PMID_EXTRA = re.compile(r"\bPMID:\s*(\d{1,9})\b", re.IGNORECASE)
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _split_authors(value: str) -> list[str]:
+    if ";" in value:
+        parts = value.split(";")
+    else:
+        parts = re.split(r"\s+and\s+", value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _split_list(value: str) -> list[str]:
+    return [p.strip() for p in value.split(";") if p.strip()]
+
+
+def _record_type(value: str | None) -> tuple[str | None, str | None]:
+    """(RIS type, raw value when it had to be guessed)."""
+    if not value:
+        return None, None
+    upper = value.strip().upper()
+    if upper in RIS_TYPES:
+        return upper, None
+    mapped = _TYPES.get(value.strip().lower())
+    return (mapped, None) if mapped else ("GEN", value.strip())
+
+
+def read_csv(text: str, source: str, key: str) -> ReadResult:
+    """Read a CSV library (header row + one record per row) into records.
+
+    Rows with an id in a library- or database-wide column (Zotero ``Key``, ``Accession Number``)
+    are keyed by it; other ids (``id``, EndNote ``Record Number``) are local to the file and
+    keyed ``key:id``; rows without a unique id ``key:row-number``.
+    """
+    issues: list[Issue] = []
+    out = ReadResult(records=[], issues=issues, format="csv")
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    previous_end = 0
+    try:
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if header is None:
+                if any(c.strip() for c in row):
+                    header = [c.strip().lstrip("\ufeff") for c in row]
+                continue
+            if not row:
+                continue  # a blank line
+            rows.append((start, row))
+    except csv.Error as exc:
+        issues.append(
+            Issue(
+                previous_end + 1,
+                "error",
+                f"CSV could not be read from here on ({exc}); rows after this line were not imported "
+                "(an unclosed quote?)",
+            )
+        )
+        out.entries += 1
+    if header is None:
+        return out
+    lower = [h.lower() for h in header]
+    fixed: set[int] = set()  # columns always consumed (id, list fields, start/end page)
+
+    def columns(names: Iterable[str]) -> list[int]:
+        return [lower.index(n) for n in names if n in lower]
+
+    field_cols = {f: columns(names) for f, names in _FIELDS.items()}
+    id_col = next(iter(columns(_ID_COLUMNS)), None)
+    start_end = next(
+        ((lower.index(a), lower.index(b)) for a, b in _START_END if a in lower and b in lower), None
+    )
+    for f in _ALL_VALUES:
+        fixed.update(field_cols[f])
+    if id_col is not None:
+        fixed.add(id_col)
+    if not any(field_cols[f] for f in ("title", "authors", "doi", "pmid", "abstract")):
+        issues.append(
+            Issue(
+                1,
+                "warning",
+                "header has none of the columns title, authors, doi, pmid, abstract "
+                f"(found: {', '.join(header[:8])}...): is this a library export?",
+            )
+        )
+
+    out.entries += len(rows)
+    raw_ids: list[str | None] = []
+    for _, row in rows:
+        raw_ids.append(row[id_col].strip() if id_col is not None and id_col < len(row) else None)
+    ids, repeated = unique_ids(raw_ids)
+    for value, n in repeated.items():
+        issues.append(Issue(None, "warning", f"id {value!r} occurs {n} times in the file; all kept"))
+    id_is_global = id_col is not None and lower[id_col] in _GLOBAL_IDS
+
+    for position, ((line, row), row_id) in enumerate(zip(rows, ids, strict=True), 1):
+        if not any(c.strip() for c in row):
+            issues.append(Issue(line, "error", f"row {position} is empty; nothing to import"))
+            continue
+        if len(row) != len(header):
+            issues.append(
+                Issue(
+                    line,
+                    "warning",
+                    f"row {position} has {len(row)} cells but the header has {len(header)}; "
+                    "cells matched by position, extra cells kept in extra['_cells']",
+                )
+            )
+        cells = row + [""] * (len(header) - len(row))
+
+        used = set(fixed)
+
+        def value(field: str, cells: list[str] = cells, used: set[int] = used) -> str | None:
+            for col in field_cols[field]:
+                if cells[col].strip():
+                    used.add(col)
+                    return cells[col].strip()
+            return None
+
+        data: dict[str, Any] = {f: value(f) for f in _FIELDS if f not in LIST_COLUMNS}
+        data["authors"] = _split_authors(value("authors") or "")
+        for f in _ALL_VALUES:
+            data[f] = [item for col in field_cols[f] for item in _split_list(cells[col])]
+        if not data["pages"] and start_end:
+            sp, ep = cells[start_end[0]].strip(), cells[start_end[1]].strip()
+            used.update(start_end)
+            data["pages"] = f"{sp}-{ep}" if sp and ep else (sp or ep or None)
+        extra: dict[str, Any] = {
+            header[i]: cells[i] for i in range(len(header)) if i not in used and cells[i].strip()
+        }
+        if len(row) > len(header):
+            extra["_cells"] = row[len(header) :]
+        if not data["pmid"]:
+            for text_value in extra.values():
+                m = _PMID_EXTRA.search(text_value) if isinstance(text_value, str) else None
+                if m:
+                    data["pmid"] = m.group(1)
+                    break
+        data["record_type"], raw_type = _record_type(data["record_type"])
+        if raw_type:
+            extra["type"] = raw_type
+        raw_id = raw_ids[position - 1]
+        if raw_id:
+            extra["id"] = raw_id
+        if row_id and id_is_global:
+            source_id = row_id
+        elif row_id:
+            source_id = f"{key}:{row_id}"
+        else:
+            source_id = fallback_id(key, position)
+        try:
+            record = Record(source=source, source_id=source_id, extra=extra, **data)
+        except Exception as exc:
+            issues.append(Issue(line, "error", f"row {position} could not be mapped ({exc}); skipped"))
+            continue
+        if not record.title:
+            issues.append(Issue(line, "warning", f"row {position} has no title; imported anyway"))
+        out.records.append(record)
+        out.positions.append(position)
+        out.lines.append(line)
+    issues.sort(key=lambda i: (i.line is None, i.line or 0))
+    return out
+
+
+def _cell(record: Record, name: str, record_id: int | None) -> str:
+    if name == "id":
+        return "" if record_id is None else str(record_id)
+    value = getattr(record, name)
+    if name in LIST_COLUMNS:
+        return "; ".join(value)
+    return "" if value is None else str(value)
+
+
+def write_csv(records: Sequence[Record], ids: Sequence[int] | None = None) -> str:
+    """CSV text (``EXPORT_COLUMNS``; lists joined with ``; ``) that :func:`read_csv` reads back."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for i, record in enumerate(records):
+        rid = ids[i] if ids is not None else None
+        writer.writerow([_cell(record, c, rid) for c in EXPORT_COLUMNS])
+    return buffer.getvalue()
