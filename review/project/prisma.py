@@ -80,6 +80,9 @@ def _split_ids(value: Any) -> list[int]:
 def _studies(project: Project) -> tuple[dict[int, str] | None, set[str] | None]:
     """Record -> study links and studies with a pooled result, from extraction's effect table.
 
+    Links come from ``review.project.extract.study_records(project) -> {record_id: study}``
+    when extraction offers it, else from the ``record_ids`` column of the effect table.
+
     A study is 'in a meta-analysis' when it has an effect row in a comparison, outcome and
     window of the analysis plan that holds at least two studies (what pooling combines).
     Returns (None, None) while there is no extraction yet.
@@ -94,6 +97,9 @@ def _studies(project: Project) -> tuple[dict[int, str] | None, set[str] | None]:
     if not isinstance(table, pd.DataFrame) or table.empty or "study" not in table.columns:
         return None, None
     study_of: dict[int, str] = {}
+    linker = _optional("extract", "study_records")  # every extracted study's reports, if offered
+    if linker is not None:
+        study_of.update({int(k): str(v) for k, v in linker(project).items()})
     if "record_ids" in table.columns:
         for study, ids in zip(table["study"], table["record_ids"], strict=True):
             for rid in _split_ids(ids):

@@ -187,3 +187,38 @@ def test_cli_reports_inconsistency_on_one_line(
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "awaiting screening" in lines[0] and "Traceback" not in err
+
+
+def test_reports_of_one_trial_count_as_one_study_and_pooled_studies_from_the_effect_table(
+    project: Project, filled: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    import review.project.prisma as mod
+
+    a, b = filled["pids"][:2]  # the two included reports
+    table = pd.DataFrame(
+        {
+            "study": ["Sigtermans 2009", "Schwartzman 2009", "Other 2010"],
+            "record_ids": [f"{a};{b}", "999", "998"],
+            "comparison": ["IV ketamine vs placebo"] * 2 + ["Topical ketamine vs placebo"],
+            "outcome_domain": ["pain"] * 3,
+            "window": ["<= 2 weeks"] * 3,
+            "yi": [-1.0, -0.5, -0.2],
+            "vi": [0.1, 0.2, 0.3],
+        }
+    )
+    real = mod._optional
+    monkeypatch.setattr(
+        mod,
+        "_optional",
+        lambda m, n: (
+            (lambda p: table) if n == "effect_table" else None if n == "study_records" else real(m, n)
+        ),
+    )
+    data = prisma_counts(project)
+    assert (data["new_reports"], data["new_studies"]) == (2, 1)
+    assert data["study_grouping"] == "reports linked to studies by extraction"
+    # Sigtermans and Schwartzman share a pooled cell; Other 2010 stands alone
+    assert (data["total_studies_ma"], data["total_reports_ma"]) == (1, 2)
+    assert any("not among the included studies" in p["message"] for p in data["problems"])
