@@ -88,7 +88,9 @@ _NOTE = re.compile(
 )
 # Web of Science's correction records end with "(vol 142, pg 310, 2003)"
 _WOS_CORRECTION = re.compile(r"\(\s*vol\.?\s*\d+\s*,?\s*(?:pg|p)\.?\s*[a-z]*\d+", re.IGNORECASE)
-_STOP = frozenset({"the", "a", "an", "of", "and", "in", "on", "for", "to", "with", "de", "la", "le", "der", "und"})
+_STOP = frozenset(
+    {"the", "a", "an", "of", "and", "in", "on", "for", "to", "with", "de", "la", "le", "der", "und"}
+)
 _JOURNAL_STOP = frozenset({"the", "of", "and", "in", "for", "on", "de", "la", "der", "und", "journal", "j"})
 
 # What kind of item a title announces. A bibliographer never merges one kind with another.
@@ -103,7 +105,9 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "retraction",
-        re.compile(r"^\s*(?:retraction|retracted|withdrawn|notice of retraction)\b|\bexpression of concern\b", re.I),
+        re.compile(
+            r"^\s*(?:retraction|retracted|withdrawn|notice of retraction)\b|\bexpression of concern\b", re.I
+        ),
     ),
     (
         "reply",
@@ -245,7 +249,9 @@ def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
     if a == b:
         return 1.0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) == len(long_) and all(l.startswith(s) or s.startswith(l) for s, l in zip(short, long_, strict=True)):
+    if len(short) == len(long_) and all(
+        l.startswith(s) or s.startswith(l) for s, l in zip(short, long_, strict=True)
+    ):
         return 1.0
     # each abbreviated word must start a word of the full name, in order
     j = 0
@@ -258,7 +264,22 @@ def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
     else:
         if len(short) >= 2 or len(long_) == 1:
             return 1.0
+    if _acronym_of(a, b) or _acronym_of(b, a):
+        return 1.0
     return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100.0
+
+
+def _acronym_of(full: Sequence[str], other: Sequence[str]) -> bool:
+    """True when a run of 3+ words of ``full`` has its initials as a word of ``other``
+    ('Hawaii International Conference on System Sciences' ~ 'HICSS 2018')."""
+    words = [w for w in full if not w[0].isdigit()]
+    acronyms = {w for w in other if len(w) >= 3 and w.isalpha()}
+    if not acronyms:
+        return False
+    initials = "".join(w[0] for w in words)
+    return any(
+        initials[i:j] in acronyms for i in range(len(initials)) for j in range(i + 3, min(len(initials), i + 8) + 1)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +317,19 @@ class Prepared:
         return bool(f and last and int(last) > int(f))
 
 
-_FIELDS = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "abstract", "isbn")
+_FIELDS = (
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+    "isbn",
+)
 _SUPPL = re.compile(r"suppl|supplement|meeting\s*a[b]?stracts?|abstracts?\b", re.IGNORECASE)
 _CONF_SPLIT = re.compile(r"\.?\s*\bconference\s*:|\.\s*(?:conference|meeting|congress)\b", re.IGNORECASE)
 _CONF_WORDS = re.compile(
@@ -328,6 +361,7 @@ def _get(row: Any, name: str) -> Any:
 
 def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     """Normalise one record (a Record or a mapping with COLUMNS-style keys) for matching."""
+    year = parse_year(str(_get(row, "year") or ""))
     raw_title = _get(row, "title")
     raw_title = str(raw_title) if raw_title is not None else ""
     title = normal_title(raw_title)
@@ -356,21 +390,29 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         numbers=frozenset(str(int(x)) for x in re.findall(r"\b\d+\b", title)),
         surnames=surnames,
         name_tokens=frozenset(w for w in _fold(names).split() if len(w) > 1),
-        year=parse_year(str(_get(row, "year") or "")),
+        year=year,
         journal=_journal_words(journal_main),
-        volume=_digits(str(volume) if volume is not None else None),
+        volume=_volume(volume, year),
         issue="" if in_suppl else _issue(issue),
         first_page=first,
         last_page=last,
         doi=doi,
         pmid=pmid,
         kind=title_kind(raw_title),
-        supplement=frozenset(str(int(x)) for x in re.findall(r"\d+", suppl_text)) if in_suppl else frozenset(),
+        supplement=frozenset(str(int(x)) for x in re.findall(r"\d+", suppl_text))
+        if in_suppl
+        else frozenset(),
         conference=conference,
         generic=len(words) <= 2 or (len(words) <= 3 and bool(_GENERIC.match(title))),
         completeness=filled,
         pubmed=source == "pubmed" or bool(pmid),
     )
+
+
+def _volume(value: Any, year: int | None) -> str:
+    """Volume number; a 'volume' that is the publication year (magazines) counts as missing."""
+    digits = _digits(str(value) if value is not None else None)
+    return "" if digits and year is not None and digits == str(year) else digits
 
 
 def _one_edit(x: str, y: str) -> bool:
@@ -530,9 +572,13 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     page_eq = compare_pages(a, b) == "eq"
     last_eq = bool(a.last_page and a.last_page == b.last_page)
     id_eq = bool((a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid))
-    citation = vol_eq and page_eq
+    # proceedings have no volume: the same venue, year and full page range stand in for it
+    venue_eq = vol_eq or (not (a.volume and b.volume) and journal >= 0.8 and same_year and last_eq and a.multi_page)
+    citation = venue_eq and page_eq
     full_citation = citation and last_eq and a.multi_page and journal >= 0.8
-    score = 0.55 * title_sim + 0.2 * authors + 0.1 * journal + 0.05 * same_year + 0.05 * vol_eq + 0.05 * page_eq
+    score = (
+        0.55 * title_sim + 0.2 * authors + 0.1 * journal + 0.05 * same_year + 0.05 * vol_eq + 0.05 * page_eq
+    )
     # a conference record against a journal record that carries a DOI: maybe abstract vs paper
     article = b if a.conference else a
     conf_mismatch = a.conference != b.conference and not citation and not id_eq and bool(article.doi)
@@ -543,11 +589,16 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         return "different", score, "no title"
     if a.generic or b.generic:
         # 'Editorial', "Editor's comments": many items share these titles
-        pages_ok = (page_eq and (last_eq or not (a.last_page or b.last_page))) or not (a.first_page or b.first_page)
-        if title_sim >= 0.9 and (id_eq or (vol_eq and a.issue == b.issue and pages_ok and same_year)):
+        pages_ok = (page_eq and (last_eq or not (a.last_page or b.last_page))) or not (
+            a.first_page or b.first_page
+        )
+        similar = title_sim >= 0.9 or _prefix_title(a.title, b.title)
+        if similar and (id_eq or (venue_eq and a.issue == b.issue and pages_ok and same_year)):
             return "same", score, "generic title, full citation matches"
         return "different", score, "generic title"
-    year_ok = same_year or (citation and a.year is not None and b.year is not None) or (id_eq and title_sim >= 0.9)
+    year_ok = (
+        same_year or (citation and a.year is not None and b.year is not None) or (id_eq and title_sim >= 0.9)
+    )
     if a.year is None or b.year is None:
         year_ok = citation or id_eq
     if id_eq:
@@ -564,7 +615,8 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     verdict: Verdict = "different"
     reason = "titles differ"
     if title_sim >= 0.95 and year_ok:
-        if journal < 0.5 and not citation:
+        if journal < 0.5 and not citation and not (vol_eq and a.issue and a.issue == b.issue):
+            # journal names are translated and abbreviated; volume and issue still identify it
             verdict, reason = "uncertain", "title, authors and year match, journals differ"
         elif not citation and not _words_agree(a.title, b.title):
             verdict, reason = "uncertain", "titles differ by a word"
@@ -580,6 +632,13 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         verdict, reason = "same", "main title and citation match (subtitle dropped)"
     elif full_citation and same_year and authors >= 0.8:
         verdict, reason = "same", "journal, year, volume, page range and authors match (translated title?)"
+    elif title_sim >= 0.95 and authors >= 0.8 and a.year and b.year and not (a.volume or b.volume) and journal >= 0.8:
+        # proceedings carry the conference year or the publication year; a journal version
+        # (with a volume) of a conference paper is never taken for it
+        if _words_agree(a.title, b.title) and authors >= 0.9:
+            verdict, reason = "same", "proceedings paper: title and authors match, years one apart"
+        else:
+            verdict, reason = "uncertain", "title and authors match, years one apart"
     elif title_sim >= 0.95 and authors >= 0.8 and a.year and b.year and journal >= 0.8:
         verdict, reason = "uncertain", "title and authors match, years one apart"
     elif title_sim >= 0.85 and (year_ok or citation):
@@ -757,12 +816,15 @@ def find_duplicates(
     cand = candidate_pairs(prep)
     titles = [p.title for p in prep]
     if len(cand):
-        sims = cpdist(
-            [titles[i] for i in cand[:, 0]],
-            [titles[j] for j in cand[:, 1]],
-            scorer=fuzz.ratio,
-            workers=-1,
-        ) / 100.0
+        sims = (
+            cpdist(
+                [titles[i] for i in cand[:, 0]],
+                [titles[j] for j in cand[:, 1]],
+                scorer=fuzz.ratio,
+                workers=-1,
+            )
+            / 100.0
+        )
     else:
         sims = np.zeros(0)
     pairs: list[Pair] = []
