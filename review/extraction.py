@@ -492,7 +492,13 @@ def validate_sheets(
                 try:
                     typed[spec.name] = parse_value(spec, value, allowed.get(spec.name, ()))
                 except ValueError as exc:
-                    problems.append(Problem(sheet.name, rownum, col, str(exc)))
+                    message = str(exc)
+                    if spec.name == "instrument":
+                        message = (
+                            f"unknown instrument {str(value).strip()!r}: not among the protocol outcomes' "
+                            "instruments or the form's (add it to the form's instruments, or pick one from the list)"
+                        )
+                    problems.append(Problem(sheet.name, rownum, col, message))
             key = _row_key(sheet, typed)
             if any(k is None for k in key):
                 continue  # already reported as a missing required cell
@@ -652,6 +658,18 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
         events = row.get("events")
         if events is not None and n is not None and events > n:
             cell(o_sheet, key, "events", f"events ({events}) are more than n ({n})")
+        if (
+            "mean" in row
+            and "ci_low" in row
+            and "ci_high" in row
+            and not row["ci_low"] <= row["mean"] <= row["ci_high"]
+        ):
+            cell(
+                o_sheet,
+                key,
+                "mean",
+                f"mean {row['mean']:g} is outside its 95% CI ({row['ci_low']:g} to {row['ci_high']:g})",
+            )
         for name in ("sd", "se"):
             if name in row and row[name] <= 0:
                 cell(o_sheet, key, name, f"{name.upper()} must be > 0, got {row[name]:g}")
