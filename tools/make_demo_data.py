@@ -976,8 +976,16 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (default: the package data)")
     args = parser.parse_args()
     shared: Path = args.shared
+    write(shared, args.out)
+
+
+def write(shared: Path, out: Path) -> None:
+    """Write every demo data file into OUT from the reference data in SHARED."""
+    global OUT
+    OUT = out
     OUT.mkdir(parents=True, exist_ok=True)
     pubs = build_publications(shared)
     by_key = {p["key"]: p for p in pubs}
