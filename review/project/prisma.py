@@ -83,8 +83,10 @@ def _studies(project: Project) -> tuple[dict[int, str] | None, set[str] | None]:
     Links come from ``review.project.extract.study_records(project) -> {record_id: study}``
     when extraction offers it, else from the ``record_ids`` column of the effect table.
 
-    A study is 'in a meta-analysis' when it has an effect row in a comparison, outcome and
-    window of the analysis plan that holds at least two studies (what pooling combines).
+    A study is 'in a meta-analysis' when ``review.project.pool.pooled_studies(project)`` lists
+    it (if pooling offers that function), else when it has an effect row in a comparison,
+    outcome and window of the analysis plan that holds at least two studies (what pooling
+    combines).
     Returns (None, None) while there is no extraction yet.
     """
     func = _optional("extract", "effect_table")
@@ -116,6 +118,9 @@ def _studies(project: Project) -> tuple[dict[int, str] | None, set[str] | None]:
         for _, group in usable.groupby(cell, dropna=False):
             if group["study"].nunique() >= 2:
                 pooled.update(str(s) for s in group["study"].unique())
+    chosen = _optional("pool", "pooled_studies")  # the pooling stage's own list wins when offered
+    if chosen is not None:
+        pooled = {str(x) for x in chosen(project)}
     return (study_of or None), pooled
 
 
