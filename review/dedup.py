@@ -87,7 +87,13 @@ _NOTE = re.compile(
     re.IGNORECASE,
 )
 # Web of Science's correction records end with "(vol 142, pg 310, 2003)"
-_WOS_CORRECTION = re.compile(r"\(\s*vol\.?\s*\d+\s*,?\s*(?:pg|p)\.?\s*[a-z]*\d+", re.IGNORECASE)
+# and Embase's with "(New England Journal of Medicine (2009) 360 (542-544))"
+_WOS_CORRECTION = re.compile(
+    r"\(\s*vol\.?\s*\d+\s*,?\s*(?:pg|p)\.?\s*[a-z]*\d+|\([^()]{3,}\(\s*(?:19|20)\d\d\s*\)\s*\d+\s*\(",
+    re.IGNORECASE,
+)
+# what databases add to a correspondence title: "- Reply", "(multiple letters)"
+_REPLY_TAIL = re.compile(r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE)
 _STOP = frozenset(
     {"the", "a", "an", "of", "and", "in", "on", "for", "to", "with", "de", "la", "le", "der", "und"}
 )
@@ -102,6 +108,10 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bcorrection\s+(?:to|of)\s*[:\-\"']|^\s*notice of (?:correction|duplicate)",
             re.IGNORECASE,
         ),
+    ),
+    (
+        "reply",
+        re.compile(r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE),
     ),
     (
         "retraction",
@@ -141,6 +151,7 @@ def normal_title(title: str | None) -> str:
         return ""
     text = _NOTE.sub(" ", title)
     text = _LANG_NOTE.sub(" ", text)
+    text = _REPLY_TAIL.sub(" ", text)
     stripped = _TRAILING_NOTE.sub("", text)
     if len(stripped) >= 20:
         text = stripped
@@ -330,7 +341,7 @@ _FIELDS = (
     "abstract",
     "isbn",
 )
-_SUPPL = re.compile(r"suppl|supplement|meeting\s*a[b]?stracts?|abstracts?\b", re.IGNORECASE)
+_SUPPL = re.compile(r"suppl|supplement|meeting\s*a[b]?stracts?|abstracts?\b|^\s*s\d+\s*$", re.IGNORECASE)
 _CONF_SPLIT = re.compile(r"\.?\s*\bconference\s*:|\.\s*(?:conference|meeting|congress)\b", re.IGNORECASE)
 _CONF_WORDS = re.compile(
     r"\b(?:abstracts?|conference|congress|proceedings|meeting|symposium|workshop|colloquium|"
@@ -380,7 +391,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     pmid = normalise_pmid(str(_get(row, "pmid") or "")) or ""
     source = str(_get(row, "source") or "").lower()
     suppl_text = " ".join(str(x) for x in (volume, issue) if x is not None)
-    in_suppl = bool(_SUPPL.search(suppl_text))
+    in_suppl = any(_SUPPL.search(str(x)) for x in (volume, issue) if x is not None)
     conference = bool(_CONF_WORDS.search(journal)) or in_suppl
     journal_main = _CONF_SPLIT.split(journal, maxsplit=1)[0] or journal
     filled = sum(1 for n in _FIELDS if _get(row, n) not in (None, "", ()))
@@ -455,6 +466,11 @@ def compare_pages(a: Prepared, b: Prepared) -> str:
     return "unknown"
 
 
+def _shifted(a: Prepared, b: Prepared) -> bool:
+    """A database shifted a's fields one place: no volume, its issue is b's volume, its page b's issue."""
+    return not a.volume and bool(a.issue) and a.issue == b.volume and bool(b.issue) and a.page_digits == b.issue
+
+
 def _same_volume(a: Prepared, b: Prepared) -> bool:
     """Same volume, allowing for a supplement number put in the volume field by one database."""
     if not a.volume or not b.volume:
@@ -478,6 +494,8 @@ def _conflict(a: Prepared, b: Prepared) -> str:
     if a.year and b.year and abs(a.year - b.year) > 1:
         return "years differ"
     if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
+        return ""
+    if _shifted(a, b) or _shifted(b, a):
         return ""
     vol_eq = _same_volume(a, b)
     if a.volume and b.volume and not vol_eq:
@@ -596,8 +614,12 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         if similar and (id_eq or (venue_eq and a.issue == b.issue and pages_ok and same_year)):
             return "same", score, "generic title, full citation matches"
         return "different", score, "generic title"
+    # a volume belongs to one year: with the same volume a year one apart is a typing error
     year_ok = (
-        same_year or (citation and a.year is not None and b.year is not None) or (id_eq and title_sim >= 0.9)
+        same_year
+        or (citation and a.year is not None and b.year is not None)
+        or (id_eq and title_sim >= 0.9)
+        or (vol_eq and a.volume == b.volume and journal >= 0.8)
     )
     if a.year is None or b.year is None:
         year_ok = citation or id_eq
@@ -624,11 +646,19 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
             verdict, reason = "same", "title, authors and year match"
         else:
             verdict, reason = "uncertain", "title and year match, little else"
-    elif title_sim >= 0.90 and citation and year_ok and authors >= 0.5:
+    elif title_sim >= 0.90 and year_ok and authors >= 0.5 and (
+        citation or (vol_eq and compare_pages(a, b) == "compatible" and _words_agree(a.title, b.title))
+    ):
         verdict, reason = "same", "title close, citation matches"
     elif title_sim >= 0.8 and citation and year_ok and authors >= 0.8 and journal >= 0.8:
         verdict, reason = "same", "citation and authors match, title close"
-    elif _prefix_title(a.title, b.title) and citation and same_year and authors >= 0.8:
+    elif (
+        _prefix_title(a.title, b.title)
+        and venue_eq
+        and compare_pages(a, b) in ("eq", "compatible")
+        and same_year
+        and authors >= 0.8
+    ):
         verdict, reason = "same", "main title and citation match (subtitle dropped)"
     elif full_citation and same_year and authors >= 0.8:
         verdict, reason = "same", "journal, year, volume, page range and authors match (translated title?)"
