@@ -418,6 +418,11 @@ def _norm_reason(reason: Any) -> str:
     return re.sub(r"\s+", " ", str(reason)).strip()
 
 
+def _pl(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 record', '3 records' (messages a clinician reads)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def _ids(values: Iterable[int]) -> tuple[int, ...]:
     return tuple(sorted(int(v) for v in values))
 
@@ -486,7 +491,7 @@ def count_flow(
             problems.append(
                 Problem(
                     "identification",
-                    f"{len(orphans)} stored records were found by no search run or import, so no "
+                    f"{_pl(len(orphans), 'stored record')} found by no search run or import, so no "
                     "database can be credited with them: import them through `review import`",
                     _ids(orphans),
                 )
@@ -494,7 +499,7 @@ def count_flow(
         strays = unique - {int(i) for i in record_ids}
         if strays:
             problems.append(
-                Problem("dedup", f"{len(strays)} unique record ids are not in the store", _ids(strays))
+                Problem("dedup", f"{_pl(len(strays), 'unique record id')} not in the store", _ids(strays))
             )
     order = {"database": 0, "register": 1, "website": 2, "organisation": 3, "citation": 4}
     names = sorted(found, key=lambda n: (order[kind_of[n]], -len(found[n]), n.lower()))
@@ -535,12 +540,12 @@ def count_flow(
         conflicts = {r for r in undecided if ta.get(r, ("", ""))[0] == "conflict"}
         if conflicts:
             problems.append(
-                Problem(where_ta, f"{len(conflicts)} records have disagreeing decisions and no resolution: "
+                Problem(where_ta, f"{_pl(len(conflicts), 'record')} with disagreeing decisions and no resolution: "
                         "export the conflicts, resolve them and import the workbook", _ids(conflicts))
             )  # fmt: skip
         if undecided - conflicts:
             problems.append(
-                Problem(where_ta, f"{len(undecided - conflicts)} records are awaiting screening (no final "
+                Problem(where_ta, f"{_pl(len(undecided - conflicts), 'record')} awaiting screening (no final "
                         "decision): finish screening before reporting PRISMA", _ids(undecided - conflicts))
             )  # fmt: skip
         excluded = {r for r in records if ta.get(r, ("", ""))[0] == "exclude"}
@@ -549,13 +554,13 @@ def count_flow(
         ft_conflicts = {r for r in ft_undecided if ft.get(r, ("", ""))[0] == "conflict"}
         if ft_conflicts:
             problems.append(
-                Problem(where_ft, f"{len(ft_conflicts)} reports have disagreeing decisions and no "
+                Problem(where_ft, f"{_pl(len(ft_conflicts), 'report')} with disagreeing decisions and no "
                         "resolution: resolve the conflicts", _ids(ft_conflicts))
             )  # fmt: skip
         if ft_undecided - ft_conflicts:
             problems.append(
-                Problem(where_ft, f"{len(ft_undecided - ft_conflicts)} records included at title/abstract "
-                        "have no final full-text decision yet", _ids(ft_undecided - ft_conflicts))
+                Problem(where_ft, f"{_pl(len(ft_undecided - ft_conflicts), 'record')} included at title/abstract "
+                        "without a final full-text decision yet", _ids(ft_undecided - ft_conflicts))
             )  # fmt: skip
         blocked = {r.lower() for r in not_retrieved_reasons}
         ft_excl = {r: ft[r][1] for r in sought if ft.get(r, ("", ""))[0] == "exclude"}
@@ -570,7 +575,7 @@ def count_flow(
             reasons[why or "Reason not recorded"] += 1
         if no_reason:
             problems.append(
-                Problem(where_ft, f"{len(no_reason)} reports excluded without a reason (PRISMA 2020 item "
+                Problem(where_ft, f"{_pl(len(no_reason), 'report')} excluded without a reason (PRISMA 2020 item "
                         "16a asks for one): shown as 'Reason not recorded'", _ids(no_reason), "warning")
             )  # fmt: skip
         included = {r for r in sought if ft.get(r, ("", ""))[0] == "include"}
@@ -592,14 +597,19 @@ def count_flow(
     removed_decided = {r for r in off_ta if ta[r][0] in ("include", "exclude") and r not in unique}
     if removed_decided:
         problems.append(
-            Problem("title-abstract", f"{len(removed_decided)} screened records were later removed as "
+            Problem("title-abstract", f"{_pl(len(removed_decided), 'screened record')} later removed as "
                     "duplicates (their decisions are kept but not counted)", _ids(removed_decided), "warning")
         )  # fmt: skip
     off_ft = {r for r in ft if ft[r][0] in ("include", "exclude")} - dbr["sought"] - oth["sought"]
-    if off_ft:
+    if off_ft & unique:
         problems.append(
-            Problem("full-text", f"{len(off_ft)} records have a full-text decision but were not included at "
-                    "title/abstract (or are duplicates): they are not counted", _ids(off_ft))
+            Problem("full-text", f"{_pl(len(off_ft & unique), 'record')} with a full-text decision but not "
+                    "included at title/abstract: screen them at title/abstract first", _ids(off_ft & unique))
+        )  # fmt: skip
+    if off_ft - unique:
+        problems.append(
+            Problem("full-text", f"{_pl(len(off_ft - unique), 'record')} with a full-text decision later removed "
+                    "as duplicates (decisions kept, not counted)", _ids(off_ft - unique), "warning")
         )  # fmt: skip
 
     # -- studies: several reports of one study counted once
@@ -620,7 +630,7 @@ def count_flow(
         unknown = pooled - studies
         if unknown:
             problems.append(
-                Problem("pooling", f"{len(unknown)} pooled studies are not among the included studies: "
+                Problem("pooling", f"{_pl(len(unknown), 'pooled study', 'pooled studies')} not among the included studies: "
                         + ", ".join(sorted(unknown)[:5]), (), "warning")
             )  # fmt: skip
 

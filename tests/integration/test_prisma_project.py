@@ -170,7 +170,7 @@ def test_unfinished_screening_is_an_error_that_says_where(project: Project, fill
     assert [p.where for p in counts.errors] == ["title-abstract"]
     assert counts.errors[0].record_ids == tuple(extra)
     with pytest.raises(
-        StoreError, match=rf"title-abstract: 1 records are awaiting screening.*record ids {extra[0]}"
+        StoreError, match=rf"title-abstract: 1 record awaiting screening.*record ids {extra[0]}"
     ):
         write_prisma(project, project.root / "output")
     assert not (project.root / "output" / "prisma.csv").exists()

@@ -167,12 +167,12 @@ def test_pending_and_conflicting_records_are_named() -> None:
     c = count_flow(**s)
     text = [str(p) for p in c.errors]
     assert any(
-        t.startswith("title-abstract: 1 records have disagreeing") and "record ids 10" in t for t in text
+        t.startswith("title-abstract: 1 record with disagreeing") and "record ids 10" in t for t in text
     )
     assert any(
-        t.startswith("title-abstract: 1 records are awaiting screening") and "record ids 9" in t for t in text
+        t.startswith("title-abstract: 1 record awaiting screening") and "record ids 9" in t for t in text
     )
-    with pytest.raises(StoreError, match=r"title-abstract: 1 records are awaiting screening.*record ids 9"):
+    with pytest.raises(StoreError, match=r"title-abstract: 1 record awaiting screening.*record ids 9"):
         write_csv(c, "/nonexistent/never-written.csv")
 
 
@@ -183,11 +183,11 @@ def test_full_text_gaps_and_stray_decisions_are_reported() -> None:
     c = count_flow(**s)
     text = [str(p) for p in c.errors]
     assert any(
-        t.startswith("full-text: 1 records included at title/abstract have no final") and "2)" in t
+        t.startswith("full-text: 1 record included at title/abstract without a final") and "2)" in t
         for t in text
     )
     assert any(
-        t.startswith("full-text: 1 records have a full-text decision but were not included") for t in text
+        t.startswith("full-text: 1 record with a full-text decision but not included") for t in text
     )
 
 
@@ -308,3 +308,12 @@ def test_diagram_files_png_300_dpi_and_svg(tmp_path: Path) -> None:
     with Image.open(png) as img:
         assert round(img.info["dpi"][0]) == 300
         assert img.size[0] > 2000  # > 6.7 in wide at 300 dpi
+
+
+def test_decisions_on_records_later_removed_as_duplicates_are_warnings_not_counted() -> None:
+    s = scenario()
+    s["outcomes"] = [*s["outcomes"], _ta(11, "include"), _ft(11, "include")]  # 11 was removed by dedup
+    c = count_flow(**s)
+    assert c.errors == ()
+    assert [(p.where, p.record_ids) for p in c.warnings] == [("title-abstract", (11,)), ("full-text", (11,))]
+    assert (c.records_screened, c.new_reports) == (12, 2)
