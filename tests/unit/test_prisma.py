@@ -186,9 +186,7 @@ def test_full_text_gaps_and_stray_decisions_are_reported() -> None:
         t.startswith("full-text: 1 record included at title/abstract without a final") and "2)" in t
         for t in text
     )
-    assert any(
-        t.startswith("full-text: 1 record with a full-text decision but not included") for t in text
-    )
+    assert any(t.startswith("full-text: 1 record with a full-text decision but not included") for t in text)
 
 
 def test_records_no_source_found_are_reported() -> None:
