@@ -31,3 +31,17 @@ def project(tmp_path: Path) -> Iterator[object]:
         yield proj
     finally:
         proj.close()
+
+
+@pytest.fixture(scope="session")
+def entrez_dir(shared: Path) -> Path:
+    """Real NCBI E-utilities replies (esearch, epost, espell, PubMed efetch XML, an HTML reply)."""
+    return shared / "fixtures" / "fetched" / "biopython" / "entrez"
+
+
+@pytest.fixture(scope="session")
+def pubmed_articles(entrez_dir: Path) -> list[str]:
+    """The 8 real <PubmedArticle> elements of ../shared's PubMed efetch replies, in file order."""
+    from review.sources.replay import articles_from_files
+
+    return articles_from_files(sorted(entrez_dir.glob("pubmed*.xml")))

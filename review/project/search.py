@@ -76,6 +76,7 @@ def run_searches(
     batch_size: int = DEFAULT_BATCH_SIZE,
     client: EntrezClient | None = None,
     progress: bool = True,
+    max_retrievable: int = MAX_RETRIEVABLE,
 ) -> list[SearchRun]:
     """Run the protocol's PubMed queries (all, or those named in ``labels``) and store records.
 
@@ -96,6 +97,8 @@ def run_searches(
         ``eutils_url``, ``email``, ``api_key`` and ``tool``.
     progress
         Show a tqdm progress bar on stderr.
+    max_retrievable
+        Records PubMed serves per search (9,999); a bigger search is split by date.
     """
     specs = list(project.protocol.searches)
     if labels:
@@ -120,7 +123,16 @@ def run_searches(
         if spec.database.lower() != "pubmed":
             _say(f"{spec.label}: database {spec.database!r} is not searched here; import its export instead")
             continue
-        runs.append(run_search(project, spec, client, batch_size=batch_size, progress=progress))
+        runs.append(
+            run_search(
+                project,
+                spec,
+                client,
+                batch_size=batch_size,
+                progress=progress,
+                max_retrievable=max_retrievable,
+            )
+        )
     return runs
 
 
@@ -156,12 +168,18 @@ def run_search(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
+    max_retrievable: int = MAX_RETRIEVABLE,
 ) -> SearchRun:
     """Run one protocol query (see the module docstring); resumes an interrupted run of it."""
     if not 1 <= batch_size <= 10000:
         raise InputError(f"batch_size must be between 1 and 10000 (NCBI's efetch limit), got {batch_size}")
     store = project.store
-    params: dict[str, Any] = {"db": "pubmed", "datetype": "pdat", "mindate": spec.mindate, "maxdate": spec.maxdate}
+    params: dict[str, Any] = {
+        "db": "pubmed",
+        "datetype": "pdat",
+        "mindate": spec.mindate,
+        "maxdate": spec.maxdate,
+    }
     key = {"database": "pubmed", "label": spec.label, "query": spec.query, "eutils_url": client.eutils_url}
     previous = store.unfinished_search(**key, params=params)
     resumed = previous is not None
@@ -171,7 +189,7 @@ def run_search(
         _say(f"{spec.label}: resuming interrupted search run {search_id} ({done} records already stored)")
         store.update_search(search_id, status="running", error=None)
     try:
-        return _run(project, spec, client, search_id, resumed, batch_size, progress)
+        return _run(project, spec, client, search_id, resumed, batch_size, progress, max_retrievable)
     except (ReviewError, KeyboardInterrupt) as exc:
         message = str(exc) or type(exc).__name__
         store.finish_search(search_id, status="failed", error=message)
@@ -186,6 +204,7 @@ def _run(
     resumed: bool,
     batch_size: int,
     progress: bool,
+    limit: int,
 ) -> SearchRun:
     store = project.store
     query = spec.query
@@ -197,12 +216,14 @@ def _run(
     state: dict[str, Any] = {"warnings": warnings, "parts": []}
     store.update_search(search_id, count=whole.count, query_translation=whole.query_translation, state=state)
 
-    if whole.count <= MAX_RETRIEVABLE:
+    if whole.count <= limit:
         parts = [DatePart(spec.mindate, spec.maxdate, whole.count)] if whole.count else []
     else:
-        _say(f"{spec.label}: {whole.count} hits, more than PubMed's {MAX_RETRIEVABLE}: splitting by publication date")
-        parts = plan_date_parts(client, query, whole.count, mindate=spec.mindate, maxdate=spec.maxdate)
-        _say(f"{spec.label}: {len(parts)} date parts of at most {MAX_RETRIEVABLE} records")
+        _say(f"{spec.label}: {whole.count} hits, more than PubMed's {limit}: splitting by publication date")
+        parts = plan_date_parts(
+            client, query, whole.count, mindate=spec.mindate, maxdate=spec.maxdate, limit=limit
+        )
+        _say(f"{spec.label}: {len(parts)} date parts of at most {limit} records")
     state["parts"] = [p.__dict__ for p in parts]
     store.update_search(search_id, state=state)
 
@@ -216,7 +237,7 @@ def _run(
     )
     try:
         for index, part in enumerate(parts):
-            _fetch_part(project, spec, client, search_id, part, index, batch_size, bar, state)
+            _fetch_part(project, spec, client, search_id, part, index, batch_size, bar, state, limit)
     finally:
         bar.close()
 
@@ -253,6 +274,7 @@ def _fetch_part(
     batch_size: int,
     bar: tqdm,
     state: dict[str, Any],
+    limit: int = MAX_RETRIEVABLE,
 ) -> None:
     """Search one date part with the history server and fetch its records in batches."""
     store = project.store
@@ -260,15 +282,15 @@ def _fetch_part(
     result = client.esearch(
         query,
         usehistory=True,
-        retmax=min(max(part.count, 1), MAX_RETRIEVABLE),
+        retmax=min(max(part.count, 1), limit),
         mindate=part.mindate,
         maxdate=part.maxdate,
     )
     _log_reply(project, search_id, result.reply)
-    if result.count > MAX_RETRIEVABLE:
+    if result.count > limit:
         raise EntrezError(
             f"date part {index + 1} ({part.mindate}-{part.maxdate}) now has {result.count} records, "
-            f"more than PubMed's {MAX_RETRIEVABLE}: run the search again to split it anew",
+            f"more than PubMed's {limit}: run the search again to split it anew",
             query=query,
         )
     if result.count != part.count:
@@ -297,7 +319,9 @@ def _fetch_part(
             if "history" not in str(exc).lower():
                 raise
             # the history key expired (NCBI keeps it for a limited time): search again once
-            again = client.esearch(query, usehistory=True, retmax=0, mindate=part.mindate, maxdate=part.maxdate)
+            again = client.esearch(
+                query, usehistory=True, retmax=0, mindate=part.mindate, maxdate=part.maxdate
+            )
             _log_reply(project, search_id, again.reply)
             if again.count != result.count or not again.webenv or not again.query_key:
                 raise
@@ -317,7 +341,12 @@ def _fetch_part(
 
 
 def _fetch_by_id(
-    project: Project, client: EntrezClient, search_id: int, pmids: list[str], query: str, state: dict[str, Any]
+    project: Project,
+    client: EntrezClient,
+    search_id: int,
+    pmids: list[str],
+    query: str,
+    state: dict[str, Any],
 ) -> None:
     """Fetch by PMID the records a history batch left out; note any PubMed did not return."""
     reply, records = client.efetch_ids(pmids, query=query)

@@ -27,7 +27,6 @@ import http.client
 import io
 import logging
 import random
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -161,7 +160,7 @@ class EntrezClient:
         """Point Bio.Entrez at our URL, with its own retries off (ours are bounded and pause)."""
         token = _active.set(self)
         saved = (Entrez.urlopen, Entrez.max_tries)
-        Entrez.urlopen = _urlopen
+        Entrez.urlopen = _urlopen  # type: ignore[assignment]
         Entrez.max_tries = 1
         try:
             with warnings.catch_warnings():
@@ -238,10 +237,12 @@ class EntrezClient:
                 raise _Retryable(f"HTTP 429 too many requests{detail}", _retry_after(exc)) from exc
             if exc.code >= 500:
                 raise _Retryable(f"HTTP {exc.code}{detail}", _retry_after(exc)) from exc
-            raise EntrezError(f"E-utilities refused the request: HTTP {exc.code} {exc.reason}{detail}") from exc
+            raise EntrezError(
+                f"E-utilities refused the request: HTTP {exc.code} {exc.reason}{detail}"
+            ) from exc
         except urllib.error.URLError as exc:
             raise _Retryable(f"connection failed: {exc.reason}") from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise _Retryable(f"timed out after {self.timeout:g}s") from exc
         except (http.client.HTTPException, ConnectionError) as exc:
             raise _Retryable(f"connection dropped: {type(exc).__name__} {exc}") from exc
@@ -267,7 +268,9 @@ class EntrezClient:
         if usehistory:
             params["usehistory"] = "y"
         if mindate or maxdate:
-            params.update(datetype=datetype, mindate=mindate or "1800/01/01", maxdate=maxdate or _far_future())
+            params.update(
+                datetype=datetype, mindate=mindate or "1800/01/01", maxdate=maxdate or _far_future()
+            )
         ident = self._identity()
 
         def call() -> Any:
@@ -329,7 +332,7 @@ def _far_future() -> str:
 def _http_detail(exc: urllib.error.HTTPError) -> str:
     try:
         body = exc.read(300).decode("utf-8", "replace").strip() if exc.fp is not None else ""
-    except Exception:  # noqa: BLE001 - the body is only a hint for the message
+    except Exception:
         body = ""
     return f" ({body[:200]})" if body else ""
 

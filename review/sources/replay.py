@@ -38,7 +38,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["FAULTS", "ReplayServer", "article_date", "articles_from_files", "articles_from_text"]
+__all__ = [
+    "FAULTS",
+    "ReplayServer",
+    "article_date",
+    "articles_from_files",
+    "articles_from_text",
+    "repeat_articles",
+    "spread_dates",
+]
 
 #: Fault kinds a ReplayServer can inject.
 FAULTS = frozenset({"429", "500", "503", "drop", "truncate", "html", "error"})
@@ -57,7 +65,12 @@ _HEAD_FETCH = (
 )
 _ARTICLE = re.compile(r"<(PubmedArticle|PubmedBookArticle)>.*?</\1>", re.S)
 _PMID = re.compile(r"<PMID[^>]*>\s*(\d+)\s*</PMID>")
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
 
 
 def articles_from_text(text: str) -> list[str]:
@@ -73,6 +86,35 @@ def articles_from_files(paths: Iterable[str | Path]) -> list[str]:
         data = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
         out += articles_from_text(data.decode("utf-8"))
     return out
+
+
+def repeat_articles(articles: Sequence[str], n: int, *, first_pmid: int = 90000001) -> list[str]:
+    """``n`` copies of real articles, cycling through them, each with its own PMID and DOI.
+
+    Lets a few real records stand in for a big search (paging, batching, the 9,999 cap), as
+    ``../shared/checks/eutils_replay.py`` does.
+    """
+    if not articles:
+        raise ValueError("no articles to repeat")
+    out = []
+    for i in range(n):
+        pmid = str(first_pmid + i)
+        art = re.sub(
+            r"(<(?:MedlineCitation|BookDocument)[^>]*>\s*<PMID[^>]*>)\d+(</PMID>)",
+            rf"\g<1>{pmid}\2",
+            articles[i % len(articles)],
+            count=1,
+        )
+        art = re.sub(r'(<ArticleId IdType="pubmed">)\d+(</ArticleId>)', rf"\g<1>{pmid}\2", art, count=1)
+        art = re.sub(r'(IdType="doi"[^>]*>)([^<]+)(<)', lambda m: f"{m.group(1)}{m.group(2)}.r{i}{m.group(3)}", art)
+        out.append(art)
+    return out
+
+
+def spread_dates(n: int, *, start: dt.date = dt.date(1990, 1, 1), years: float = 35.0) -> list[dt.date]:
+    """``n`` publication dates spread evenly over ``years`` from ``start`` (for ``dates=``)."""
+    span = years * 365.25
+    return [start + dt.timedelta(days=int(i * span / max(n, 1))) for i in range(n)]
 
 
 def _pmid(article: str) -> str:
@@ -142,6 +184,8 @@ class ReplayServer:
         Phrases esearch reports as not found (``ErrorList/PhraseNotFound``), with a warning.
     retry_after
         Seconds sent in ``Retry-After`` with a 429.
+    cap
+        Records one search serves (PubMed: 9,999); lower it to test splitting with few articles.
     port
         Port to listen on (0: any free port).
     """
@@ -156,6 +200,7 @@ class ReplayServer:
         select: Callable[[str], Collection[str]] | None = None,
         phrase_not_found: Sequence[str] = (),
         retry_after: int = 1,
+        cap: int = _CAP,
         port: int = 0,
     ) -> None:
         for kind in [*faults, *esearch_faults]:
@@ -179,7 +224,8 @@ class ReplayServer:
         self.select = select
         self.phrase_not_found = list(phrase_not_found)
         self.retry_after = retry_after
-        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.cap = cap
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.calls = {"esearch": 0, "efetch": 0}
         self._history: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -200,7 +246,9 @@ class ReplayServer:
     def start(self) -> ReplayServer:
         """Serve in a background thread."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="eutils-replay", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="eutils-replay", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -244,15 +292,16 @@ class ReplayServer:
     def esearch(self, params: dict[str, str]) -> tuple[int, str]:
         """Answer an esearch call: (HTTP status, body)."""
         start, size = int(params.get("retstart", 0) or 0), int(params.get("retmax", 20) or 0)
-        if start > _CAP - 1:
-            return 200, _HEAD_SEARCH + f"<eSearchResult><ERROR>{_CAP_ERROR}</ERROR></eSearchResult>"
+        if start > self.cap - 1:
+            message = _CAP_ERROR.replace("9998", str(self.cap - 1)).replace("9,999", f"{self.cap:,}")
+            return 200, _HEAD_SEARCH + f"<eSearchResult><ERROR>{message}</ERROR></eSearchResult>"
         found = self._found(params)
         page = found[start : start + size]
         history = ""
         if params.get("usehistory") == "y":
             with self._lock:
                 key = str(len(self._history) + 1)
-                self._history[key] = found[:_CAP]
+                self._history[key] = found[: self.cap]
             history = f"<QueryKey>{key}</QueryKey><WebEnv>MCID_replay</WebEnv>"
         term = _escape(params.get("term", ""))
         notes = ""
@@ -286,7 +335,9 @@ class ReplayServer:
                     "</ERROR></eFetchResult>"
                 )
             want = found[start : start + size]
-        return 200, _HEAD_FETCH + "<PubmedArticleSet>\n" + "\n".join(self.pool[i] for i in want) + "\n</PubmedArticleSet>\n"
+        return 200, _HEAD_FETCH + "<PubmedArticleSet>\n" + "\n".join(
+            self.pool[i] for i in want
+        ) + "\n</PubmedArticleSet>\n"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -294,7 +345,7 @@ class ReplayServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.0"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _params(self) -> dict[str, str]:
@@ -316,30 +367,45 @@ class ReplayServer:
 
             def _fault(self, kind: str, name: str, answer: Callable[[], tuple[int, str]]) -> None:
                 if kind == "429":
-                    self._send(429, '{"error":"API rate limit exceeded"}', [("Retry-After", str(server.retry_after))])
+                    self._send(
+                        429, '{"error":"API rate limit exceeded"}', [("Retry-After", str(server.retry_after))]
+                    )
                 elif kind in ("500", "503"):
                     self._send(int(kind), "<html><body>Internal Server Error</body></html>")
                 elif kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)
                 elif kind == "html":
-                    self._send(200, "<html><head><title>Service unavailable</title></head><body>busy</body></html>")
+                    self._send(
+                        200, "<html><head><title>Service unavailable</title></head><body>busy</body></html>"
+                    )
                 elif kind == "error" and name == "esearch":
-                    self._send(200, _HEAD_SEARCH + "<eSearchResult><ERROR>Invalid query</ERROR></eSearchResult>")
+                    self._send(
+                        200, _HEAD_SEARCH + "<eSearchResult><ERROR>Invalid query</ERROR></eSearchResult>"
+                    )
                 elif kind == "error":
-                    self._send(200, '<?xml version="1.0" ?><eFetchResult><ERROR>Backend unavailable</ERROR></eFetchResult>')
+                    self._send(
+                        200,
+                        '<?xml version="1.0" ?><eFetchResult><ERROR>Backend unavailable</ERROR></eFetchResult>',
+                    )
                 else:  # truncate
                     code, body = answer()
                     self._send(code, body[: len(body) // 2])
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 params = self._params()
                 name = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1].removesuffix(".fcgi")
                 with server._lock:
-                    server.requests.append((name, params))
+                    server.requests.append((name, self.command, params))
                     if name in server.calls:
                         server.calls[name] += 1
-                    pending = server.faults if name == "efetch" else server.esearch_faults if name == "esearch" else []
+                    pending = (
+                        server.faults
+                        if name == "efetch"
+                        else server.esearch_faults
+                        if name == "esearch"
+                        else []
+                    )
                     kind = pending.pop(0) if pending else None
                 if name == "esearch":
                     answer = lambda: server.esearch(params)  # noqa: E731
