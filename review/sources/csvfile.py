@@ -70,7 +70,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "record_type": ("record_type", "item type", "reference type", "type", "ty"),
 }
 _ALL_VALUES = frozenset({"keywords", "publication_types"})  # every matching column contributes
-_ID_COLUMNS = ("id", "key", "record number", "record_id", "accession number", "an")
+_ID_COLUMNS = ("key", "accession number", "an", "id", "record number", "record_id")
 _GLOBAL_IDS = frozenset({"key", "accession number", "an"})  # library/database-wide ids
 _START_END = (("start page", "end page"), ("page start", "page end"), ("sp", "ep"))
 
@@ -98,6 +98,7 @@ _TYPES = {
     "document": "GEN",
     "generic": "GEN",
 }
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _PMID_EXTRA = re.compile(r"\bPMID:\s*(\d{1,9})\b", re.IGNORECASE)
 
 
@@ -117,6 +118,20 @@ def _split_authors(value: str) -> list[str]:
 
 def _split_list(value: str) -> list[str]:
     return [p.strip() for p in value.split(";") if p.strip()]
+
+
+def _unclosed_quote(text: str, line: int) -> bool:
+    """True when the text from ``line`` (1-based) to the end holds an odd number of quotes.
+
+    Python's csv reader (non-strict) reads an unclosed quote to the end of the file as one cell.
+    """
+    offset = 0
+    for _ in range(line - 1):
+        m = _LINE_END.search(text, offset)
+        if m is None:
+            return False
+        offset = m.end()
+    return text.count('"', offset) % 2 == 1
 
 
 def _record_type(value: str | None) -> tuple[str | None, str | None]:
@@ -139,6 +154,7 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
     """
     issues: list[Issue] = []
     out = ReadResult(records=[], issues=issues, format="csv")
+    text = text.lstrip("\ufeff")
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     rows: list[tuple[int, list[str]]] = []
@@ -166,6 +182,17 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
         out.entries += 1
     if header is None:
         return out
+    if rows and any("\n" in c or "\r" in c for c in rows[-1][1]) and _unclosed_quote(text, rows[-1][0]):
+        line, _ = rows.pop()
+        issues.append(
+            Issue(
+                line,
+                "error",
+                f"a quoted cell opened on line {line} is never closed: the rest of the file was not "
+                "imported (close the quote and import again)",
+            )
+        )
+        out.entries += 1
     lower = [h.lower() for h in header]
     fixed: set[int] = set()  # columns always consumed (id, list fields, start/end page)
 

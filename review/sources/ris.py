@@ -319,7 +319,6 @@ def _to_record(
     publication_types = _take_if(data, "type_of_work", lambda v: normalise_doi(v) is None)
     language = _pick(data, ["language"])
     issn = _pick(data, ["issn"])
-    url = _pick(data, ["urls"])
     doi = None
     for value in _values(data, "doi"):
         if normalise_doi(value):
@@ -332,6 +331,7 @@ def _to_record(
                 if normalise_doi(value) and (name == "type_of_work" or "doi" in value.lower()):
                     doi = doi or value
     pmid = _find_pmid(data)
+    url = _pick(data, ["urls"])  # after the DOI and PMID, which may come from a link
 
     extra_ris: dict[str, Any] = {k: _values(data, k) for k in data if _values(data, k)}
     if unknown:
@@ -386,15 +386,18 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
                     "entry has no TY line (its start is missing or corrupt); imported as type GEN: check it",
                 )
             )
-        bad = next((i for i, text in enumerate(entry.lines) if _CONTROL.search(text)), None)
-        if bad is not None:
+        bad = [i for i, text in enumerate(entry.lines) if _CONTROL.search(text)]
+        for i in bad:
             issues.append(
                 Issue(
-                    entry.start + bad,
+                    entry.start + i,
                     "warning",
-                    "control characters (binary data?) inside this entry: check the record",
+                    f"control characters (binary data?) in this line; line skipped: {entry.lines[i][:40]!r}",
                 )
             )
+        if bad:
+            entry.lines = [text for i, text in enumerate(entry.lines) if i not in set(bad)]
+            body = entry.lines if entry.has_ty else ["TY  - GEN", *entry.lines]
         titles = sum(1 for text in entry.lines if text[:2] in ("TI", "T1") and _TAG.match(text))
         if titles > 1:
             issues.append(
@@ -456,7 +459,12 @@ def _safe(value: str, multiline: bool) -> str:
     if not multiline:
         return " ".join(value.split("\n"))
     # a continuation line that looks like a tag line would start a new tag: indent it
-    return "\n".join((" " + part if _TAG.match(part) else part) for part in value.split("\n"))
+    return "\n".join((" " + part if _looks_like_tag(part) else part) for part in value.split("\n"))
+
+
+def _looks_like_tag(line: str) -> bool:
+    """Would this reader or rispy (``XX  -`` with upper-case letters) read the line as a tag?"""
+    return bool(_TAG.match(line)) or (line[2:5] == "  -" and line[:2].isupper() and line[:1].isalpha())
 
 
 def ris_entry(record: Record) -> dict[str, Any]:
@@ -489,6 +497,9 @@ def ris_entry(record: Record) -> dict[str, Any]:
     put("urls", [record.url])
     put("doi", [record.doi])
     put("notes", [f"PMID: {record.pmid}" if record.pmid else None], multiline=True)
+    if not _values(extra, "accession_number"):
+        # the record's key, so importing the export keys the record the same way
+        put("accession_number", [record.source_id])
     for name, values in extra.items():
         if name in _NAME.values():
             entry[name] = [_safe(v, name in ("notes", "notes_abstract")) for v in _values(extra, name)]
@@ -501,7 +512,8 @@ def write_ris(records: Iterable[Record]) -> str:
     """RIS text for the records (rispy's writer, CRLF line ends, no numbering lines).
 
     Zotero and EndNote read it: title TI, authors AU, year PY, journal T2, pages SP, DOI DO,
-    abstract AB, publication types M3, PMID as an ``N1  - PMID: n`` note, other tags as imported.
+    abstract AB, publication types M3, PMID as an ``N1  - PMID: n`` note, the record's key as
+    ``AN`` when it has no accession number of its own, other tags as imported.
     """
     entries = [ris_entry(r) for r in records]
     return _Writer(enforce_list_tags=False).formats(entries) if entries else ""
