@@ -1004,7 +1004,9 @@ def arm_pairs(
     studies: dict[str, dict[str, Any]] = {}
     record_ids: dict[str, list[str]] = {}
     for row in ext.entity("study").values():
-        label = row["study"]
+        label = row.get("study")
+        if label is None:
+            continue  # the label itself is still in disagreement
         merged = studies.setdefault(label, {})
         for k, v in row.items():
             merged.setdefault(k, v)
@@ -1012,12 +1014,13 @@ def arm_pairs(
             record_ids.setdefault(label, []).append(str(row["record_id"]))
     rob: dict[tuple[str, str], str] = {}
     for row in ext.entity("rob").values():
-        if row.get("overall"):
+        if row.get("overall") and row.get("study") and row.get("domain"):
             rob[(row["study"], row["domain"])] = row["overall"]
     arms = ext.entity("arm")
     outcomes_by_study: dict[str, list[dict[str, Any]]] = {}
     for row in ext.entity("outcome").values():
-        outcomes_by_study.setdefault(row["study"], []).append(row)
+        if row.get("arm") is not None:
+            outcomes_by_study.setdefault(str(row.get("study")), []).append(row)
     pairs: list[ArmPair] = []
     for study in sorted(studies):
         st = studies[study]
@@ -1029,7 +1032,9 @@ def arm_pairs(
                 continue
             control_classes = sorted({s_arms[a]["intervention_class"] for a in ctl})
             for domain, spec in ctx.domains.items():
-                rows = [r for r in outcomes_by_study.get(study, []) if r["domain"] == domain]
+                rows = [
+                    r for r in outcomes_by_study.get(study, []) if r.get("domain") == domain and _complete(r)
+                ]
                 for window in ctx.windows:
                     in_w = [r for r in rows if window.contains(float(r["timepoint_days"]))]
                     pair = _best_pair(form, ctx, in_w, exp, ctl, s_arms, spec)
@@ -1088,6 +1093,17 @@ def arm_pairs(
     return pairs
 
 
+def _complete(row: Mapping[str, Any]) -> bool:
+    """Whether an outcome row has every cell its statistic type needs (a cell still in
+    disagreement between extractors is missing until it is resolved)."""
+    stat = row.get("stat_type")
+    if stat not in STAT_TYPES or row.get("timepoint_days") is None or row.get("instrument") is None:
+        return False
+    if stat == "events/N" and row.get("n") is None:
+        return False
+    return all(row.get(c) is not None for c in STAT_TYPES[stat])
+
+
 def _best_pair(
     form: Form,
     ctx: Context,
@@ -1105,7 +1121,8 @@ def _best_pair(
             cands = [
                 r
                 for r in rows
-                if r["instrument"] == instrument
+                if _complete(r)
+                and r["instrument"] == instrument
                 and (r["stat_type"] == "events/N") == binary
                 and (binary or r["stat_type"].startswith("change") == (outcome_type == "change"))
             ]
