@@ -200,8 +200,9 @@ print(f"{status['records']} records -> {status['unique_records']} unique")""",
             "code",
             """\
 unique = set(project.store.unique_record_ids())
-merged = records[~records.index.isin(unique)] if records.index.name == "id" else records[~records["id"].isin(unique)]
-merged[["source", "year", "title"]].head(20)""",
+merged = records[~records.index.isin(unique)]  # indexed by record_id
+print(f"{len(merged)} records merged into a record kept from another source")
+merged[["source", "year", "doi", "title"]].head(20)""",
         ),
         ("code", "project.close()"),
     ],
