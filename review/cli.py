@@ -78,6 +78,9 @@ def status(directory: Path, as_json: bool) -> None:
     "--tool", envvar="NCBI_TOOL", default="review", show_default=True, help="Tool name sent to NCBI."
 )
 @click.option("--label", "labels", multiple=True, help="Run only the protocol queries with these labels.")
+@click.option(
+    "--batch-size", type=click.IntRange(1, 10000), default=1000, show_default=True, help="Records per efetch call."
+)
 def search(
     directory: Path,
     eutils_url: str | None,
@@ -85,6 +88,7 @@ def search(
     api_key: str | None,
     tool: str,
     labels: tuple[str, ...],
+    batch_size: int,
 ) -> None:
     """Run the protocol's PubMed queries and store new records."""
     from review.project import open_project
@@ -92,7 +96,13 @@ def search(
 
     with open_project(directory) as project:
         runs = run_searches(
-            project, eutils_url=eutils_url, email=email, api_key=api_key, tool=tool, labels=labels or None
+            project,
+            eutils_url=eutils_url,
+            email=email,
+            api_key=api_key,
+            tool=tool,
+            labels=labels or None,
+            batch_size=batch_size,
         )
     for run in runs:
         _say(f"{run.label}: {run.count} hits, {run.retrieved} retrieved, {run.new_records} new records")

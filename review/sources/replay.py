@@ -31,6 +31,7 @@ import datetime as dt
 import gzip
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,7 +107,11 @@ def repeat_articles(articles: Sequence[str], n: int, *, first_pmid: int = 900000
             count=1,
         )
         art = re.sub(r'(<ArticleId IdType="pubmed">)\d+(</ArticleId>)', rf"\g<1>{pmid}\2", art, count=1)
-        art = re.sub(r'(IdType="doi"[^>]*>)([^<]+)(<)', lambda m: f"{m.group(1)}{m.group(2)}.r{i}{m.group(3)}", art)
+        art = re.sub(
+            r'(IdType="doi"[^>]*>)([^<]+)(<)',
+            lambda m, i=i: f"{m.group(1)}{m.group(2)}.r{i}{m.group(3)}",
+            art,
+        )
         out.append(art)
     return out
 
@@ -186,6 +191,8 @@ class ReplayServer:
         Seconds sent in ``Retry-After`` with a 429.
     cap
         Records one search serves (PubMed: 9,999); lower it to test splitting with few articles.
+    delay
+        Seconds to wait before answering each efetch (a slow server, to interrupt a search).
     port
         Port to listen on (0: any free port).
     """
@@ -201,6 +208,7 @@ class ReplayServer:
         phrase_not_found: Sequence[str] = (),
         retry_after: int = 1,
         cap: int = _CAP,
+        delay: float = 0.0,
         port: int = 0,
     ) -> None:
         for kind in [*faults, *esearch_faults]:
@@ -225,6 +233,7 @@ class ReplayServer:
         self.phrase_not_found = list(phrase_not_found)
         self.retry_after = retry_after
         self.cap = cap
+        self.delay = delay
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.calls = {"esearch": 0, "efetch": 0}
         self._history: dict[str, list[str]] = {}
@@ -414,6 +423,8 @@ class ReplayServer:
                 else:
                     self._send(404, "<html><body>not found</body></html>")
                     return
+                if name == "efetch" and server.delay:
+                    time.sleep(server.delay)
                 if kind is not None:
                     self._fault(kind, name, answer)
                     return

@@ -109,7 +109,11 @@ def test_search_log_for_prisma_s_and_raw_replies(project: Project, replay: Any) 
 def test_split_by_publication_date_past_the_cap(project: Project, replay: Any) -> None:
     server = replay(61, cap=10)
     runs = run_searches(
-        project, client=fast_client(server.url), labels=["crps-ketamine"], batch_size=4, progress=False,
+        project,
+        client=fast_client(server.url),
+        labels=["crps-ketamine"],
+        batch_size=4,
+        progress=False,
         max_retrievable=10,
     )
     (run,) = runs
@@ -125,8 +129,16 @@ def test_more_than_the_cap_on_one_day_is_a_clear_error(project: Project, replay:
     import datetime as dt
 
     server = replay(12, cap=5, dates=[dt.date(2020, 1, 1)] * 12)
-    with pytest.raises(EntrezError, match=r"12 records have the publication date 2020/01/01, more than the 5"):
-        run_searches(project, client=fast_client(server.url), labels=["crps-ketamine"], progress=False, max_retrievable=5)
+    with pytest.raises(
+        EntrezError, match=r"12 records have the publication date 2020/01/01, more than the 5"
+    ):
+        run_searches(
+            project,
+            client=fast_client(server.url),
+            labels=["crps-ketamine"],
+            progress=False,
+            max_retrievable=5,
+        )
     (row,) = project.store.list_searches()
     assert row.status == "failed" and "2020/01/01" in (row.error or "")
     assert project_status(project)["searches"] == 0
@@ -184,7 +196,10 @@ def test_phrase_not_found_is_a_warning_on_the_run(project: Project, replay: Any)
 def test_gives_up_after_bounded_retries(project: Project, replay: Any) -> None:
     server = replay(5, faults=["500"] * 10)
     client = fast_client(server.url, max_attempts=3)
-    with pytest.raises(EntrezError, match=r"efetch at http://127\.0\.0\.1:\d+/entrez/eutils/ failed 3 times; last error: HTTP 500"):
+    with pytest.raises(
+        EntrezError,
+        match=r"efetch at http://127\.0\.0\.1:\d+/entrez/eutils/ failed 3 times; last error: HTTP 500",
+    ):
         run_searches(project, client=client, labels=["crps-ketamine"], progress=False)
     assert len(client.retries) == 2
     # the next run resumes the failed one and completes it
@@ -196,10 +211,10 @@ def test_efetch_by_id_posts_long_lists(replay: Any) -> None:
     server = replay(250)
     client = fast_client(server.url)
     pmids = [str(90000001 + i) for i in range(250)]
-    reply, records = client.efetch_ids(pmids)
+    _, records = client.efetch_ids(pmids)
     assert [r.pmid for r in records] == pmids
     assert server.requests[-1][:2] == ("efetch", "POST")  # Bio.Entrez posts 200+ ids
-    reply, records = client.efetch_ids(pmids[:3])
+    _, records = client.efetch_ids(pmids[:3])
     assert server.requests[-1][:2] == ("efetch", "GET") and len(records) == 3
 
 
@@ -215,7 +230,12 @@ def test_esearch_paging_and_the_retstart_cap(replay: Any) -> None:
     assert [d.isoformat() for d in spread_dates(30)[9:11]] == ["2000-07-02", "2001-09-01"]
     assert dated.count == len(dated.ids) == 10
     assert dated.reply.params == {
-        "db": "pubmed", "term": "x", "retmax": 100, "retstart": 0, "datetype": "pdat",
-        "mindate": "1990", "maxdate": "2001/06",
+        "db": "pubmed",
+        "term": "x",
+        "retmax": 100,
+        "retstart": 0,
+        "datetype": "pdat",
+        "mindate": "1990",
+        "maxdate": "2001/06",
     }
     assert server.requests[-1][2]["api_key"] == "test-key"  # sent, but never logged in the reply params
