@@ -107,11 +107,7 @@ def repeat_articles(articles: Sequence[str], n: int, *, first_pmid: int = 900000
             count=1,
         )
         art = re.sub(r'(<ArticleId IdType="pubmed">)\d+(</ArticleId>)', rf"\g<1>{pmid}\2", art, count=1)
-        art = re.sub(
-            r'(IdType="doi"[^>]*>)([^<]+)(<)',
-            lambda m, i=i: f"{m.group(1)}{m.group(2)}.r{i}{m.group(3)}",
-            art,
-        )
+        art = re.sub(r'(IdType="doi"[^>]*>)([^<]+)(<)', rf"\g<1>\g<2>.r{i}\g<3>", art)
         out.append(art)
     return out
 
