@@ -164,7 +164,10 @@ class DemoReport:
 
     def text(self) -> str:
         lines = [f"Demo review built in {self.root} ({time.perf_counter() - self.started:.1f} s)", ""]
-        lines += [f"{i}. {s}" for i, s in enumerate(self.steps, 1)]
+        for i, step in enumerate(self.steps, 1):
+            first, *rest = step.splitlines() or [""]
+            lines.append(f"{i:>2}. {first}")
+            lines += [f"    {line}" for line in rest]
         if self.files:
             lines += ["", "Files:"]
             width = max(len(label) for label, _ in self.files)
@@ -267,7 +270,9 @@ def _available(module: str, report: DemoReport, what: str) -> bool:
 
     try:
         importlib.import_module(module)
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise  # the stage exists but something it needs does not: a real error
         report.missing.append(f"{what} ({module} is not in this build)")
         return False
     return True
