@@ -472,8 +472,8 @@ def fill_extraction_workbook(path: Path, keys: dict[int, str]) -> dict[str, int]
             },
         )
     ws_arms = wb["Arms"]
-    for row in ws_arms.iter_rows(min_row=2):  # the export pre-fills two arm rows per study
-        for cell in row:
+    for arm_row in ws_arms.iter_rows(min_row=2):  # the export pre-fills two arm rows per study
+        for cell in arm_row:
             cell.value = None
     _fill_sheet_rows(ws_arms, list(arms.values()), first=2)
     outcomes = []
