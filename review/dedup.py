@@ -25,6 +25,7 @@ Pairs with good but not conclusive evidence are returned as 'uncertain' for a pe
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -92,6 +93,12 @@ _WOS_CORRECTION = re.compile(
     r"\(\s*vol\.?\s*\d+\s*,?\s*(?:pg|p)\.?\s*[a-z]*\d+|\([^()]{3,}\(\s*(?:19|20)\d\d\s*\)\s*\d+\s*\(",
     re.IGNORECASE,
 )
+_HAS_REPLY = re.compile(r"reply|letters", re.IGNORECASE)
+# every title_kind pattern needs one of these words (a cheap first test)
+_KIND_HINT = re.compile(
+    r"errat|corrig|correct|retract|withdrawn|concern|duplicate|reply|response|comment|letter|\bre\b|\bvol\b|\(\s*(?:19|20)\d\d",
+    re.IGNORECASE,
+)
 # what databases add to a correspondence title: "- Reply", "(multiple letters)"
 _REPLY_TAIL = re.compile(r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE)
 _STOP = frozenset(
@@ -134,33 +141,41 @@ _PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?", re.IGNORECASE)
 _PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def _fold(text: str) -> str:
     """Lower-case words: HTML unescaped, tags dropped, Greek letters named, accents folded."""
-    text = html.unescape(html.unescape(text))
-    text = _TAGS.sub(" ", text)
-    text = _GREEK_RE.sub(lambda m: _GREEK[m.group(0)], text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _NONWORD.sub(" ", text.lower())
-    return " ".join(text.split())
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    if not text.isascii():
+        text = _GREEK_RE.sub(lambda m: _GREEK[m.group(0)], text)
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(_NONWORD.sub(" ", text.lower()).split())
 
 
 def normal_title(title: str | None) -> str:
     """Title for matching: language notes such as '[Chinese]' and a short trailing note removed."""
     if not title:
         return ""
-    text = _NOTE.sub(" ", title)
-    text = _LANG_NOTE.sub(" ", text)
-    text = _REPLY_TAIL.sub(" ", text)
-    stripped = _TRAILING_NOTE.sub("", text)
-    if len(stripped) >= 20:
-        text = stripped
+    text = title
+    if "[" in text or "(" in text:
+        text = _NOTE.sub(" ", text)
+        text = _LANG_NOTE.sub(" ", text)
+        if text.rstrip(" .").endswith((")", "]")):
+            stripped = _TRAILING_NOTE.sub("", text)
+            if len(stripped) >= 20:
+                text = stripped
+    if _HAS_REPLY.search(text):
+        text = _REPLY_TAIL.sub(" ", text)
     return _fold(text)
 
 
 def title_kind(title: str | None) -> str:
     """'erratum', 'retraction', 'reply' or '' (an ordinary paper) from the title's wording."""
-    if not title:
+    if not title or not _KIND_HINT.search(title):
         return ""
     if _WOS_CORRECTION.search(title):
         return "erratum"
@@ -316,16 +331,8 @@ class Prepared:
     completeness: int
     pubmed: bool
 
-    @property
-    def page_digits(self) -> str:
-        """The first page's digits ('S12' -> '12')."""
-        return _digits(self.first_page)
-
-    @property
-    def multi_page(self) -> bool:
-        """True when the pages span more than one page (an article, not an abstract)."""
-        f, last = _digits(self.first_page), _digits(self.last_page)
-        return bool(f and last and int(last) > int(f))
+    page_digits: str  # the first page's digits ('S12' -> '12')
+    multi_page: bool  # the pages span more than one page (an article, not an abstract)
 
 
 _FIELDS = (
@@ -387,6 +394,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     issue = _get(row, "issue")
     pages = _get(row, "pages")
     first, last = page_range(str(pages) if pages is not None else None)
+    first_digits, last_digits = _digits(first), _digits(last)
     doi = normalise_doi(str(_get(row, "doi") or "")) or ""
     pmid = normalise_pmid(str(_get(row, "pmid") or "")) or ""
     source = str(_get(row, "source") or "").lower()
@@ -407,6 +415,8 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         issue="" if in_suppl else _issue(issue),
         first_page=first,
         last_page=last,
+        page_digits=first_digits,
+        multi_page=bool(first_digits and last_digits and int(last_digits) > int(first_digits)),
         doi=doi,
         pmid=pmid,
         kind=title_kind(raw_title),
@@ -746,16 +756,19 @@ def candidate_pairs(prep: Sequence[Prepared]) -> np.ndarray:
     within WINDOW places of each other when sorted by title, so the work stays near-linear.
     """
     chunks: list[np.ndarray] = []
+    small: list[tuple[int, int]] = []
     for members in _blocks(prep):
-        m = np.asarray(members, dtype=np.int64)
-        if len(m) <= MAX_BLOCK:
-            ii, jj = np.triu_indices(len(m), k=1)
-            chunks.append(np.stack([m[ii], m[jj]], axis=1))
+        if len(members) == 2:
+            small.append((members[0], members[1]))
+        elif len(members) <= MAX_BLOCK:
+            small.extend(itertools.combinations(members, 2))
         else:
             order = sorted(members, key=lambda k: prep[k].title)
             o = np.asarray(order, dtype=np.int64)
             for w in range(1, WINDOW + 1):
                 chunks.append(np.stack([o[:-w], o[w:]], axis=1))
+    if small:
+        chunks.append(np.asarray(small, dtype=np.int64))
     if not chunks:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(chunks)
