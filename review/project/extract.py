@@ -360,6 +360,11 @@ def import_extraction(project: Project, file: str | Path) -> str:
     sheets = {name: RawSheet(name, cells.columns, cells.rows) for name, cells in raw.items()}
     ext, problems = validate_sheets(form, ctx, sheets)
     _raise(problems, path)
+    filled = any(ext.entity(e) for e in ("arm", "outcome", "rob")) or any(
+        set(row) - {"record_id", "citation", "study"} for row in ext.entity("study").values()
+    )
+    if not filled:
+        return f"{path.name}: nothing is filled in beyond the pre-filled study rows - nothing imported"
     cells = to_cells(ext)
     current = project.store.extraction_current(form.name).get(reviewer)
     if current == cells:
@@ -430,11 +435,11 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
                 "row_key": " / ".join(json.loads(d.key)),
                 "field": "(row)" if d.field == ROW else d.field,
                 "reviewer_a": a,
-                "value_a": d.values.get(a)
+                "value_a": _shown(d.values.get(a))
                 if d.field != ROW
                 else ("has the row" if d.values.get(a) else "no such row"),
                 "reviewer_b": b,
-                "value_b": d.values.get(b)
+                "value_b": _shown(d.values.get(b))
                 if d.field != ROW
                 else ("has the row" if d.values.get(b) else "no such row"),
                 "resolved": None,
@@ -472,6 +477,10 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
         },
     )
     return f"wrote {path}: {len(rows)} disagreements between {', '.join(reviewers)} to resolve"
+
+
+def _shown(value: str | None) -> str:
+    return "(empty)" if value is None else value
 
 
 def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> str:
