@@ -480,9 +480,13 @@ def count_flow(
     # -- identification: distinct records per source, grouped by display name
     found: dict[str, set[int]] = {}
     kind_of: dict[str, SourceKind] = {}
+    named: dict[str, str] = {}  # source as stored -> display name (a few sources, many rows)
     for rid, source in identified:
-        name = display_name(str(source))
-        kind_of.setdefault(name, kinds.get(str(source), kinds.get(name, source_kind(str(source)))))
+        name = named.get(source)
+        if name is None:
+            name = named[source] = display_name(str(source))
+            if name not in kind_of:
+                kind_of[name] = kinds.get(str(source)) or kinds.get(name) or source_kind(str(source))
         found.setdefault(name, set()).add(int(rid))
     claimed: set[int] = set().union(*found.values()) if found else set()
     if record_ids is not None:
