@@ -51,9 +51,7 @@ def _no_hidden_ids(record: Record) -> bool:
     url = record.url or ""
     if record.doi is None and "doi" in url.lower() and normalise_doi(url):
         return False
-    if record.pmid is None and ("pubmed" in url.lower() or "pmid" in record.source_id.lower()):
-        return False
-    return True
+    return not (record.pmid is None and ("pubmed" in url.lower() or "pmid" in record.source_id.lower()))
 
 
 @st.composite

@@ -1,6 +1,6 @@
 """CSV libraries <-> Records: the generic shape, Zotero's and EndNote's column names.
 
-Generic shape (``../shared/CONTRACT.md``): ``id,title,authors,year,journal,volume,issue,pages,
+Generic shape (the CLI contract of ``review dedup-file``): ``id,title,authors,year,journal,volume,issue,pages,
 doi,pmid,isbn,abstract`` (other columns kept in ``extra``), ``authors`` one string with names
 separated by ``;`` (or `` and `` when there is no ``;``). Column names are matched without
 regard to case. A file's own row id (``id``, Zotero ``Key``, EndNote ``Record Number``) is kept
@@ -244,15 +244,15 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
 
         used = set(fixed)
 
-        def value(field: str, cells: list[str] = cells, used: set[int] = used) -> str | None:
+        def cell_value(field: str, cells: list[str] = cells, used: set[int] = used) -> str | None:
             for col in field_cols[field]:
                 if cells[col].strip():
                     used.add(col)
                     return cells[col].strip()
             return None
 
-        data: dict[str, Any] = {f: value(f) for f in _FIELDS if f not in LIST_COLUMNS}
-        data["authors"] = _split_authors(value("authors") or "")
+        data: dict[str, Any] = {f: cell_value(f) for f in _FIELDS if f not in LIST_COLUMNS}
+        data["authors"] = _split_authors(cell_value("authors") or "")
         for f in _ALL_VALUES:
             data[f] = [item for col in field_cols[f] for item in _split_list(cells[col])]
         if not data["pages"] and start_end:

@@ -13,7 +13,7 @@ from typing import Any
 
 from Bio import Medline
 
-from review.records import Record
+from review.records import Record, parse_year
 from review.sources._common import Issue, ReadResult, fallback_id, unique_ids
 
 __all__ = ["read_medline"]
@@ -102,7 +102,7 @@ def _to_record(data: dict[str, Any], source: str, source_id: str) -> Record:
         doi=doi,
         title=title,
         authors=tuple(authors),
-        year=dp[0] if dp else None,
+        year=parse_year(dp[0]) if dp else None,
         journal=journal,
         volume=volume,
         issue=issue,

@@ -143,8 +143,7 @@ def _split_entries(lines: Sequence[str], issues: list[Issue]) -> list[_Entry]:
                     Issue(
                         current.start,
                         "warning",
-                        f"entry starting on line {current.start} has no ER line before the next TY "
-                        f"(line {number}); it was ended there",
+                        f"entry has no ER line before the next TY (line {number}); it was ended there",
                     )
                 )
                 entries.append(current)
@@ -169,8 +168,8 @@ def _split_entries(lines: Sequence[str], issues: list[Issue]) -> list[_Entry]:
             Issue(
                 current.start,
                 "warning",
-                f"entry starting on line {current.start} has no ER line at the end of the file; "
-                "it was read to the end (check the file is complete)",
+                "entry has no ER line at the end of the file; it was read to the end "
+                "(check the file is complete)",
             )
         )
         entries.append(current)
@@ -428,9 +427,9 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
         (_pick(dict(p), ["accession_number"], keep=True) if p is not None else None) for _, p in parsed
     ]
     ids, repeated = unique_ids(accessions)
-    for acc, n in repeated.items():
+    for number, n in repeated.items():
         issues.append(
-            Issue(None, "warning", f"accession number {acc!r} occurs {n} times in the file; all kept")
+            Issue(None, "warning", f"accession number {number!r} occurs {n} times in the file; all kept")
         )
     out = ReadResult(records=[], issues=issues, format="ris", entries=len(entries))
     for position, ((entry, p), acc) in enumerate(zip(parsed, ids, strict=True), 1):
@@ -500,7 +499,7 @@ def ris_entry(record: Record) -> dict[str, Any]:
     if not _values(extra, "accession_number"):
         # the record's key, so importing the export keys the record the same way
         put("accession_number", [record.source_id])
-    for name, values in extra.items():
+    for name in list(extra):
         if name in _NAME.values():
             entry[name] = [_safe(v, name in ("notes", "notes_abstract")) for v in _values(extra, name)]
     if unknown:

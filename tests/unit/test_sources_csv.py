@@ -19,7 +19,14 @@ def test_contract_shape() -> None:
     result = read_csv(text, "cinahl", KEY)
     a, b = result.records
     assert a.title == "Ketamine, CRPS" and a.authors == ("Smith J", "Jones K")
-    assert (a.year, a.journal, a.pages, a.doi, a.pmid, a.abstract) == (2009, "Pain", "304-11", "10.1016/x", "19683877", "Abs")
+    assert (a.year, a.journal, a.pages, a.doi, a.pmid, a.abstract) == (
+        2009,
+        "Pain",
+        "304-11",
+        "10.1016/x",
+        "19683877",
+        "Abs",
+    )
     assert a.extra["id"] == "r1" and a.extra["notes"] == "n1"
     assert a.source_id == f"{KEY}:r1"  # a file-local id is qualified by the file
     assert b.authors == ("Smith J", "Jones K", "Lee M") and b.issn == "978-3-16"
@@ -47,7 +54,13 @@ def test_endnote_columns_semicolon_delimited() -> None:
         "Conference Proceedings;Lee, K;2002;B title;Congress;;;;;;8\n"
     )
     a, b = read_csv(text, "endnote", KEY).records
-    assert (a.record_type, a.journal, a.issue, a.issn, a.source_id) == ("JOUR", "Pain", "2", "0304-3959", "12345")
+    assert (a.record_type, a.journal, a.issue, a.issn, a.source_id) == (
+        "JOUR",
+        "Pain",
+        "2",
+        "0304-3959",
+        "12345",
+    )
     assert b.record_type == "CONF" and b.source_id == f"{KEY}#2"
 
 
@@ -76,11 +89,12 @@ def test_quoted_newlines_keep_row_lines() -> None:
 
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_export_reads_back(n: int) -> None:
-    text = (
-        "id,title,authors,keywords,year,doi\n"
-        + "".join(f'{i},"T, {i}",A B; C D,k1; k2,200{i},10.1000/{i}\n' for i in range(n))
+    text = "id,title,authors,keywords,year,doi\n" + "".join(
+        f'{i},"T, {i}",A B; C D,k1; k2,200{i},10.1000/{i}\n' for i in range(n)
     )
     first = read_csv(text, "x", KEY).records
     again = read_csv(write_csv(first, list(range(n))), "x", KEY).records
     fields = [c for c in COLUMNS if c != "source_id"]
-    assert [[getattr(r, c) for c in fields] for r in again] == [[getattr(r, c) for c in fields] for r in first]
+    assert [[getattr(r, c) for c in fields] for r in again] == [
+        [getattr(r, c) for c in fields] for r in first
+    ]
