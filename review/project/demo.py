@@ -44,6 +44,7 @@ __all__ = [
     "demo_pubmed_articles",
     "demo_record_keys",
     "demo_replay_server",
+    "fill_extraction_conflicts",
     "fill_extraction_workbook",
     "fill_screening_workbook",
     "open_demo",
@@ -382,7 +383,12 @@ def _extract(project: Any, keys: dict[int, str], report: DemoReport) -> None:
     """Fill the extraction workbook from ``extraction_values.csv`` and import it."""
     if not _available("review.project.extract", report, "extraction"):
         return
-    from review.project.extract import export_extraction, import_extraction, write_effect_table
+    from review.project.extract import (
+        export_extraction,
+        export_extraction_conflicts,
+        import_extraction,
+        write_effect_table,
+    )
 
     out = project.workbook_dir / "extraction_alice.xlsx"
     with demo_data_path("extraction_form.yaml") as form:
@@ -394,6 +400,26 @@ def _extract(project: Any, keys: dict[int, str], report: DemoReport) -> None:
         + import_extraction(project, out).splitlines()[0]
     )
     report.file("extraction workbook (alice)", out)
+    # a second extractor, with two scripted typing slips, then the third reviewer's resolution
+    out_b = project.workbook_dir / "extraction_bob.xlsx"
+    with demo_data_path("extraction_form.yaml") as form:
+        export_extraction(project, form=str(form), reviewer="bob", out=out_b)
+    fill_extraction_workbook(out_b, keys, slips=EXTRACTION_SLIPS)
+    report.step(
+        f"extraction: bob filled the same form independently in {out_b.name} "
+        f"(with {len(EXTRACTION_SLIPS)} typing slips); " + import_extraction(project, out_b).splitlines()[0]
+    )
+    report.file("extraction workbook (bob)", out_b)
+    conflicts = project.workbook_dir / "extraction_conflicts_carol.xlsx"
+    report.step(
+        f"extraction: {export_extraction_conflicts(project, out=conflicts, resolver='carol').splitlines()[0]}"
+    )
+    n = fill_extraction_conflicts(conflicts)
+    report.step(
+        f"extraction: carol checked {n} disagreeing cells against the source and kept alice's values; "
+        + import_extraction(project, conflicts).splitlines()[0]
+    )
+    report.file("extraction conflicts (carol)", conflicts)
     table_dir = project.output_dir / "extraction"
     report.step(f"effect table: {write_effect_table(project, out_dir=table_dir).splitlines()[0]}")
     for path in sorted(table_dir.glob("*")):
@@ -423,7 +449,41 @@ def _number(value: Any) -> Any:
     return value
 
 
-def fill_extraction_workbook(path: Path, keys: dict[int, str]) -> dict[str, int]:
+#: Bob's scripted typing slips in the extraction form: (study, arm, domain, field) -> value typed.
+EXTRACTION_SLIPS: dict[tuple[str, str, str, str], str] = {
+    ("Varenna 2000", "placebo", "pain", "mean"): "25",  # 52 with its digits swapped
+    ("Sigtermans 2009", "placebo", "pain", "se"): "0.84",  # 0.48 with its digits swapped
+}
+
+
+def fill_extraction_conflicts(path: Path) -> int:
+    """Fill the ``resolved`` column of an extraction-conflict workbook with alice's values."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    for sheet in wb.worksheets:
+        if sheet.sheet_state == "visible" and any(c.value == "resolved" for c in sheet[1]):
+            ws = sheet
+            break
+    cols = {str(c.value).strip(): c.column for c in ws[1] if c.value is not None}
+    filled = 0
+    for r in range(2, ws.max_row + 1):
+        a = ws.cell(r, cols["reviewer_a"]).value
+        if a is None:
+            continue
+        value = ws.cell(r, cols["value_a"] if a == "alice" else cols["value_b"]).value
+        if ws.cell(r, cols["field"]).value == "(row)":
+            value = "keep" if value == "has the row" else "drop"
+        ws.cell(r, cols["resolved"]).value = value
+        filled += 1
+    wb.save(path)
+    return filled
+
+
+def fill_extraction_workbook(
+    path: Path, keys: dict[int, str], slips: dict[tuple[str, str, str, str], str] | None = None
+) -> dict[str, int]:
     """Fill an exported extraction workbook with the bundled demo figures, as an extractor would.
 
     Studies rows (pre-filled with record ids) get their study label, design, criteria and N from
@@ -478,6 +538,9 @@ def fill_extraction_workbook(path: Path, keys: dict[int, str]) -> dict[str, int]
     _fill_sheet_rows(ws_arms, list(arms.values()), first=2)
     outcomes = []
     for v in values:
+        for (study_label, arm, domain, name), typed in (slips or {}).items():
+            if (v["study"], v["arm"], v["domain"]) == (study_label, arm, domain):
+                v = {**v, name: typed}
         outcomes.append(
             {
                 **{

@@ -136,6 +136,16 @@ def test_effect_table_keeps_sources_and_illustrative_flags(project: Any) -> None
     assert sig["yi"] == pytest.approx(2.68 - 5.45)
     assert sig["vi"] == pytest.approx((0.51**2 * 30) / 30 + (0.48**2 * 30) / 30)
     assert sig["window"] == "<= 2 weeks"
+    # bob's scripted slip (placebo mean 25 for 52) was resolved to the source's value by carol
+    var = table[table.study == "Varenna 2000"].iloc[0]
+    assert var["yi"] == pytest.approx((30 - 52) / 10)  # VAS 0-100 rescaled to 0-10
+
+
+def test_extraction_disagreements_are_all_resolved(project: Any) -> None:
+    from review.project.extract import extraction_disagreements
+
+    assert project.store.extraction_current().keys() >= {"alice", "bob"}
+    assert extraction_disagreements(project) == []
 
 
 def test_prisma_counts_add_up_and_match_the_store(demo: tuple[Path, str, float], project: Any) -> None:
