@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from review.cli import cli, main
 from review.errors import StoreError
 from review.project import Project
-from review.project.prisma import collect_counts, prisma_counts, write_prisma
+from review.project.prisma import collect_counts, prisma_counts, prisma_frame, write_prisma
 from review.records import Record
 from review.store._base import now
 
@@ -126,6 +126,10 @@ def test_counts_match_the_store(project: Project, filled: dict[str, Any]) -> Non
     ]
     assert (data["new_reports"], data["new_studies"]) == (2, 2)
     assert data["flow_checks"] == []
+    assert [r["hits"] for r in data["audit"]["searches"]] == [8, 6]  # two queries overlapping on 4 records
+    frame = prisma_frame(project)
+    assert len(frame) == 34
+    assert frame.set_index("data").loc["database_specific_results", "n"] == "PubMed, 10; Embase, 6"
 
 
 def test_write_prisma_files_pass_the_shared_check(
