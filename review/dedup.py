@@ -129,8 +129,8 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "reply",
         re.compile(
-            r"^\s*(?:re|reply|response|in reply|author reply|authors reply|authors' reply|comment|comments|"
-            r"commentary|letter|editorial comment)\s*(?:to|on|:|-|\.)|\b(?:author'?s'? reply|authors? response|"
+            r"^\s*(?:re\s*:|reply\b|in reply\b|response\s*:|comments?\s*(?:on\b|:)|commentary\s*(?:on\b|:)|"
+            r"letter\s*(?:to\b|:)|editorial comment)|\b(?:author'?s'? reply|authors? response|"
             r"reply to|in reply to|response to (?:the )?(?:letter|comment|commentary|editorial|correspondence)|"
             r"comment on|commentary on)\b",
             re.IGNORECASE,

@@ -1,0 +1,249 @@
+"""The dedup algorithm (review.dedup): normalisers, pair rules, blocking, safe merging, answers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from review.dedup import (
+    candidate_pairs,
+    compare,
+    compare_pages,
+    find_duplicates,
+    journal_match,
+    normal_title,
+    page_range,
+    prepare,
+    title_kind,
+)
+from review.records import Record
+
+PAPER = {
+    "title": "Ketamine for complex regional pain syndrome: a randomized controlled trial",
+    "authors": "Schwartzman, R J; Alexander, G M; Grothusen, J R",
+    "year": "2009",
+    "journal": "Pain",
+    "volume": "147",
+    "issue": "1-3",
+    "pages": "107-15",
+    "doi": "10.1016/j.pain.2009.08.015",
+}
+
+
+def rec(**changes: object) -> dict[str, object]:
+    out: dict[str, object] = dict(PAPER)
+    out.update(changes)
+    return out
+
+
+def verdict(a: dict[str, object], b: dict[str, object]) -> str:
+    return compare(prepare(a), prepare(b))[0]
+
+
+@pytest.mark.parametrize(
+    ("pages", "expected"),
+    [
+        ("221-8", ("221", "228")),
+        ("221-228", ("221", "228")),
+        ("1297-306", ("1297", "1306")),
+        ("S417-S429", ("s417", "429")),
+        ("e12724", ("e12724", "")),
+        ("215 p", ("", "")),  # a page count, not a page
+        ("Suppl-29", ("", "29")),  # garbled start: only the end page is kept
+        ("", ("", "")),
+        (None, ("", "")),
+    ],
+)
+def test_page_range(pages: str | None, expected: tuple[str, str]) -> None:
+    assert page_range(pages) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("221-8", "221-228", "eq"),
+        ("e12724", "1-6", "unknown"),  # article number against a page count
+        ("945", "943-945", "compatible"),  # one database gives only the end page
+        ("2297-2108", "2097-2108", "compatible"),  # one typed digit
+        ("S3-89", "S78-S89", "compatible"),  # both ranges end on the same page
+        ("107-15", "231-40", "conflict"),
+        ("", "107-15", "unknown"),
+    ],
+)
+def test_compare_pages(a: str, b: str, expected: str) -> None:
+    assert compare_pages(prepare(rec(pages=a)), prepare(rec(pages=b))) == expected
+
+
+def test_journal_abbreviations_and_acronyms() -> None:
+    def words(name: str) -> tuple[str, ...]:
+        return prepare({"journal": name}).journal
+
+    assert journal_match(words("Curr Opin Lipidol"), words("Current opinion in lipidology")) == 1.0
+    assert journal_match(words("J Am Soc Nephrol"), words("Journal of the American Society of Nephrology")) == 1.0
+    assert journal_match(words("HICSS 2018"), words("Hawaii International Conference on System Sciences")) == 1.0
+    assert journal_match(words("Pain"), words("Lancet")) < 0.5
+
+
+def test_normal_title_drops_notes_and_language_tags() -> None:
+    assert normal_title("Efficacy of batroxobin. [Chinese]") == normal_title("Efficacy of batroxobin")
+    assert normal_title("HPV testing in screening. [Review] [72 refs]") == "hpv testing in screening"
+    assert normal_title("Title.[Erratum appears in J Pediatr. 2003 Jun") == "title"
+    assert normal_title("&lt;i&gt;In vivo&lt;/i&gt; β-cell") == "in vivo beta cell"
+    assert normal_title("ЗАЙНЯТІСТЬ І МОТИВАЦІЯ") != ""  # other scripts are kept, not erased
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("Erratum: Severe deficiency of ADAMTS13", "erratum"),
+        ("Long-term effect of eculizumab (vol 85, pg 553, 2010)", "erratum"),
+        ("Eculizumab for aHUS (New England Journal of Medicine (2009) 360 (542-544))", "erratum"),
+        ("Corrigendum to 'Ketamine for CRPS'", "erratum"),
+        ("Retraction notice", "retraction"),
+        ("Reply to: Ketamine for CRPS", "reply"),
+        ("Atypical HUS and streptococcus - Reply", "reply"),
+        ("Comment on: ketamine infusions", "reply"),
+        ("Ketamine for CRPS.[Erratum appears in Pain 2010;148:350]", ""),  # a note, not an erratum
+        ("Response to ketamine in CRPS: a cohort", ""),
+        ("Ketamine for complex regional pain syndrome", ""),
+    ],
+)
+def test_title_kind(title: str, kind: str) -> None:
+    assert title_kind(title) == kind
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        # PubMed vs Embase vs Web of Science formats of one paper
+        rec(pages="107-115", journal="PAIN", authors="Schwartzman RJ; Alexander GM; Grothusen JR", doi=None),
+        rec(title=PAPER["title"].upper() + ".", doi=None),
+        rec(title=PAPER["title"].replace("randomized", "randomised"), doi=None),
+        rec(title="Ketamine for complex regional pain syndrome: a randomized controled trial", doi=None),
+        rec(year="2010", doi=None),  # same volume and pages: the year was mistyped
+        rec(title="Ketamine dans le syndrome douloureux régional complexe [French]", doi=None, pages="107-115"),
+    ],
+)
+def test_same_publication(other: dict[str, object]) -> None:
+    assert verdict(rec(), other) == "same"
+
+
+@pytest.mark.parametrize(
+    ("other", "why"),
+    [
+        (rec(title="Erratum: " + str(PAPER["title"]), pages="350", doi=None), "erratum vs paper"),
+        (rec(title="Reply to: " + str(PAPER["title"]), pages="351-2", doi=None), "reply vs paper"),
+        (rec(journal="Pain. Conference: World Congress", issue="Suppl 1", pages=None, doi=None), "conference"),
+        (rec(year="2013", volume=None, pages=None, doi=None), "years differ"),
+        (rec(doi="10.1016/j.pain.2010.01.001"), "different DOI"),
+        (rec(volume="150", doi=None), "different volume"),
+        (rec(pages="231-40", doi=None), "different pages"),
+    ],
+)
+def test_traps_never_merge(other: dict[str, object], why: str) -> None:
+    v, _, reason = compare(prepare(rec()), prepare(other))
+    assert v == "different"
+    assert why.split()[0] in reason
+
+
+def test_numbered_series_and_a_changed_word_do_not_merge() -> None:
+    base = {"authors": "Low, D; File, T", "year": "2011", "journal": "J Antimicrob Chemother", "volume": "66"}
+    focus1 = {**base, "title": "FOCUS 1: a randomized trial of ceftaroline", "pages": "iii19-iii32"}
+    focus2 = {**base, "title": "FOCUS 2: a randomized trial of ceftaroline", "pages": "iii33-iii44"}
+    assert verdict(focus1, focus2) == "different"
+    trial = {"authors": "Alexion Pharmaceuticals, Inc", "year": "2011"}
+    adult = {**trial, "title": "An open-label multi-centre trial of eculizumab in adult patients with aHUS"}
+    child = {**trial, "title": "An open-label multi-centre trial of eculizumab in pediatric patients with aHUS"}
+    assert verdict(adult, child) != "same"
+
+
+def test_shared_supplement_doi_does_not_merge_different_abstracts() -> None:
+    a = rec(title="GLP-1 reduces intestinal lipid availability", doi="10.2337/db13-388-679", pages="A163")
+    b = rec(title="DPP-4 inhibitor attenuates vascular smooth muscle proliferation", doi="10.2337/db13-388-679")
+    assert verdict(a, b) == "different"
+
+
+def test_find_duplicates_groups_and_keeps_pubmed_record() -> None:
+    records = [
+        Record(source="embase", source_id="e1", **{**PAPER, "doi": None, "pages": "107-115"}),  # type: ignore[arg-type]
+        Record(source="pubmed", source_id="19783371", pmid="19783371", **PAPER),  # type: ignore[arg-type]
+        Record(source="scopus", source_id="s1", title="Something else entirely about CRPS", year=2009),
+    ]
+    out = find_duplicates(records)
+    assert out.group.tolist() == [1, 1, 2]
+    assert out.kept.tolist() == [False, True, True]
+    assert out.n_groups == 2
+
+
+def test_transitive_chain_is_not_merged() -> None:
+    # A ~ B and B ~ C, but A and C have different DOIs: they must not end in one group
+    a = rec(doi="10.1016/j.pain.2009.08.015", pages=None, volume=None)
+    b = rec(doi=None, pages=None, volume=None)
+    c = rec(doi="10.1016/j.pain.2009.99.999", pages=None, volume=None)
+    out = find_duplicates([a, b, c])
+    assert out.group[0] != out.group[2]
+    assert out.n_groups == 2
+
+
+def test_answers_override_the_algorithm() -> None:
+    a, b = rec(), rec(doi=None, pages="107-115")
+    assert find_duplicates([a, b]).n_groups == 1
+    assert find_duplicates([a, b], answers={(0, 1): False}).n_groups == 2
+    far = rec(title="A different title altogether", doi=None)
+    out = find_duplicates([a, far], answers={(0, 1): True})
+    assert out.n_groups == 1
+    assert any(p.verdict == "same" and p.reason == "answered by a person" for p in out.pairs)
+
+
+def test_uncertain_pairs_are_reported_not_merged() -> None:
+    a = rec(journal="Pain", volume=None, pages=None, doi=None)
+    b = rec(journal="ACP Journal Club", volume=None, pages=None, doi=None)
+    out = find_duplicates([a, b])
+    assert out.n_groups == 2
+    assert [(p.a, p.b) for p in out.uncertain()] == [(0, 1)]
+
+
+def test_dataframe_input() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([rec(), rec(doi=float("nan"), pages="107-115"), rec(title="Other", doi=None)])
+    assert find_duplicates(frame).group.tolist() == [0, 0, 2]
+
+
+def test_blocking_is_near_linear() -> None:
+    rng = random.Random(3)
+    words = "pain ketamine regional complex trial cohort nerve block infusion dose outcome".split()
+    rows = [
+        {"title": " ".join(rng.choice(words) for _ in range(9)) + f" {i}", "year": str(2000 + i % 20)}
+        for i in range(3000)
+    ]
+    pairs = candidate_pairs([prepare(r) for r in rows])
+    assert len(pairs) < 20 * len(rows)  # all pairs would be 4.5 million
+    assert (pairs[:, 0] < pairs[:, 1]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_partition_does_not_depend_on_order(rnd: random.Random) -> None:
+    records = [
+        rec(),
+        rec(doi=None, pages="107-115"),
+        rec(title="Erratum: " + str(PAPER["title"]), pages="350", doi=None),
+        rec(year="2013", volume="40", pages="1-9", doi=None),
+        rec(year="2013", volume="40", pages="1-9", doi=None, journal="Pain (Amsterdam)"),
+        rec(title="Graded motor imagery for CRPS", doi=None, pages="2129-34"),
+    ]
+    order = list(range(len(records)))
+    rnd.shuffle(order)
+    shuffled = find_duplicates([records[i] for i in order])
+
+    def partition(groups: list[int], idx: list[int]) -> set[frozenset[int]]:
+        by: dict[int, set[int]] = {}
+        for pos, g in enumerate(groups):
+            by.setdefault(g, set()).add(idx[pos])
+        return {frozenset(v) for v in by.values()}
+
+    plain = find_duplicates(records)
+    assert partition(shuffled.group.tolist(), order) == partition(plain.group.tolist(), list(range(len(records))))
