@@ -71,7 +71,9 @@ def main() -> int:
     evaluate = _scorer()
     floors = _floors()
     review = [sys.executable, "-m", "review.cli"] if not _has_entry() else ["review"]
-    print(f"review dedup accuracy ({time.strftime('%Y-%m-%d')}), `review dedup-file` on each labelled library")
+    print(
+        f"review dedup accuracy ({time.strftime('%Y-%m-%d')}), `review dedup-file` on each labelled library"
+    )
     header = (
         f"{'library':<28} {'records':>7} {'dups':>5} {'sens':>7} {'spec':>7} {'prec':>7} {'fn':>4} {'fp':>3}"
         f" {'secs':>5}   {'best published':<24} {'floor':>6}"
@@ -87,7 +89,9 @@ def main() -> int:
             given, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
             _strip_truth(truth, given)
             t0 = time.perf_counter()
-            proc = subprocess.run([*review, "dedup-file", str(given), "--out", str(out)], capture_output=True, text=True)
+            proc = subprocess.run(
+                [*review, "dedup-file", str(given), "--out", str(out)], capture_output=True, text=True
+            )
             secs = time.perf_counter() - t0
             if proc.returncode != 0:
                 print(f"{name:<28} dedup-file failed: {proc.stderr.strip().splitlines()[-1:]}")

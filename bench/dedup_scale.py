@@ -73,7 +73,9 @@ def _initials(authors: str) -> str:
 
 
 def _abbrev(journal: str) -> str:
-    return " ".join(w[:4] if len(w) > 5 else w for w in journal.split() if w.lower() not in ("of", "the", "and"))
+    return " ".join(
+        w[:4] if len(w) > 5 else w for w in journal.split() if w.lower() not in ("of", "the", "and")
+    )
 
 
 def _short_pages(pages: str) -> str:
@@ -166,7 +168,9 @@ def all_pairs(n: int) -> None:
     t0 = time.perf_counter()
     cdist(titles, titles, scorer=fuzz.ratio, dtype="uint8", workers=-1)
     secs = time.perf_counter() - t0
-    print(f"{n:>7} records: all-pairs rapidfuzz (cdist, {n * (n - 1) // 2:,} pairs, 2 workers): {secs:6.1f} s")
+    print(
+        f"{n:>7} records: all-pairs rapidfuzz (cdist, {n * (n - 1) // 2:,} pairs, 2 workers): {secs:6.1f} s"
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -100,7 +100,9 @@ _KIND_HINT = re.compile(
     re.IGNORECASE,
 )
 # what databases add to a correspondence title: "- Reply", "(multiple letters)"
-_REPLY_TAIL = re.compile(r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE)
+_REPLY_TAIL = re.compile(
+    r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE
+)
 _STOP = frozenset(
     {"the", "a", "an", "of", "and", "in", "on", "for", "to", "with", "de", "la", "le", "der", "und"}
 )
@@ -118,7 +120,9 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "reply",
-        re.compile(r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE),
+        re.compile(
+            r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE
+        ),
     ),
     (
         "retraction",
@@ -304,7 +308,9 @@ def _acronym_of(full: Sequence[str], other: Sequence[str]) -> bool:
         return False
     initials = "".join(w[0] for w in words)
     return any(
-        initials[i:j] in acronyms for i in range(len(initials)) for j in range(i + 3, min(len(initials), i + 8) + 1)
+        initials[i:j] in acronyms
+        for i in range(len(initials))
+        for j in range(i + 3, min(len(initials), i + 8) + 1)
     )
 
 
@@ -478,7 +484,9 @@ def compare_pages(a: Prepared, b: Prepared) -> str:
 
 def _shifted(a: Prepared, b: Prepared) -> bool:
     """A database shifted a's fields one place: no volume, its issue is b's volume, its page b's issue."""
-    return not a.volume and bool(a.issue) and a.issue == b.volume and bool(b.issue) and a.page_digits == b.issue
+    return (
+        not a.volume and bool(a.issue) and a.issue == b.volume and bool(b.issue) and a.page_digits == b.issue
+    )
 
 
 def _same_volume(a: Prepared, b: Prepared) -> bool:
@@ -566,10 +574,11 @@ def _words_agree(a: str, b: str) -> bool:
         for w in only:
             if len(w) <= 3 or w in _STOP:
                 continue
-            if not any(fuzz.ratio(w, o) >= 75 for o in other if abs(len(o) - len(w)) <= 3):
-                # joined/split words: 'jobspecific' vs 'job specific'
-                if w not in b.replace(" ", "") or w not in a.replace(" ", ""):
-                    return False
+            spelled = any(fuzz.ratio(w, o) >= 75 for o in other if abs(len(o) - len(w)) <= 3)
+            # joined/split words: 'jobspecific' vs 'job specific'
+            joined = w in b.replace(" ", "") and w in a.replace(" ", "")
+            if not spelled and not joined:
+                return False
     return True
 
 
@@ -601,7 +610,9 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     last_eq = bool(a.last_page and a.last_page == b.last_page)
     id_eq = bool((a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid))
     # proceedings have no volume: the same venue, year and full page range stand in for it
-    venue_eq = vol_eq or (not (a.volume and b.volume) and journal >= 0.8 and same_year and last_eq and a.multi_page)
+    venue_eq = vol_eq or (
+        not (a.volume and b.volume) and journal >= 0.8 and same_year and last_eq and a.multi_page
+    )
     citation = venue_eq and page_eq
     full_citation = citation and last_eq and a.multi_page and journal >= 0.8
     score = (
@@ -656,8 +667,11 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
             verdict, reason = "same", "title, authors and year match"
         else:
             verdict, reason = "uncertain", "title and year match, little else"
-    elif title_sim >= 0.90 and year_ok and authors >= 0.5 and (
-        citation or (vol_eq and compare_pages(a, b) == "compatible" and _words_agree(a.title, b.title))
+    elif (
+        title_sim >= 0.90
+        and year_ok
+        and authors >= 0.5
+        and (citation or (vol_eq and compare_pages(a, b) == "compatible" and _words_agree(a.title, b.title)))
     ):
         verdict, reason = "same", "title close, citation matches"
     elif title_sim >= 0.8 and citation and year_ok and authors >= 0.8 and journal >= 0.8:
@@ -672,7 +686,14 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         verdict, reason = "same", "main title and citation match (subtitle dropped)"
     elif full_citation and same_year and authors >= 0.8:
         verdict, reason = "same", "journal, year, volume, page range and authors match (translated title?)"
-    elif title_sim >= 0.95 and authors >= 0.8 and a.year and b.year and not (a.volume or b.volume) and journal >= 0.8:
+    elif (
+        title_sim >= 0.95
+        and authors >= 0.8
+        and a.year
+        and b.year
+        and not (a.volume or b.volume)
+        and journal >= 0.8
+    ):
         # proceedings carry the conference year or the publication year; a journal version
         # (with a volume) of a conference paper is never taken for it
         if _words_agree(a.title, b.title) and authors >= 0.9:
@@ -874,10 +895,10 @@ def find_duplicates(
     for (i, j), sim in wrap(zip(cand.tolist(), sims.tolist(), strict=True), len(cand), "comparing"):
         if (i, j) in answers:
             continue
-        if sim < 0.5 and not (prep[i].doi and prep[i].doi == prep[j].doi):
-            # cheap exit: titles unrelated; only a citation match can still make it uncertain
-            if not (prep[i].volume and prep[i].volume == prep[j].volume and prep[i].first_page):
-                continue
+        # cheap exit: titles unrelated, no shared DOI and no shared citation
+        unrelated = sim < 0.5 and not (prep[i].doi and prep[i].doi == prep[j].doi)
+        if unrelated and not (prep[i].volume and prep[i].volume == prep[j].volume and prep[i].first_page):
+            continue
         verdict, score, reason = compare(prep[i], prep[j], sim)
         if verdict != "different":
             pairs.append(Pair(i, j, verdict, score, reason))

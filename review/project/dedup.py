@@ -24,6 +24,7 @@ from review.dedup import DedupOutcome, find_duplicates
 from review.errors import InputError
 from review.project import Project
 from review.records import Record
+from review.sources import read_file
 from review.store._base import now
 from review.store.dedup import DedupJudgement
 from review.workbooks.dedup import ReviewPair, read_dedup_review, write_dedup_review
@@ -176,20 +177,8 @@ def run_dedup(project: Project, answers: Path | None = None) -> DedupResult:
 
 
 def _read_library(path: Path) -> tuple[list[Record], list[str]]:
-    """Records of a library file (any supported format) and the problems reported."""
-    try:
-        from review.sources import read_file  # type: ignore[attr-defined]
-    except ImportError:  # the readers' front door is not there: read CSV directly
-        read_file = None
-    if read_file is not None:
-        result = read_file(path, "file")
-    else:
-        from review.sources._common import decode_bytes, file_key, sha256_bytes
-        from review.sources.csvfile import read_csv
-
-        data = path.read_bytes()
-        text, _, _ = decode_bytes(data)
-        result = read_csv(text, "file", file_key(sha256_bytes(data)))
+    """Records of a library file (any supported format) and the entries that could not be read."""
+    result = read_file(path, "file")
     return list(result.records), [str(i) for i in result.issues if i.severity == "error"]
 
 

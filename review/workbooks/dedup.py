@@ -18,8 +18,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from review.errors import WorkbookError
 from review.workbooks.common import (
-    HEADER_FILL,
-    HEADER_FONT,
     WRAP,
     cell_text,
     column_letter,
@@ -30,7 +28,9 @@ from review.workbooks.common import (
     raise_problems,
     read_meta,
     setup_sheet,
+    style_template,
     text_cell,
+    write_header,
     write_meta,
 )
 
@@ -119,9 +119,11 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
         errorTitle="same or different",
         error="Type same (one publication) or different (two publications), or leave blank.",
     )
-    dv.add(f"{answer_col}2:{answer_col}{len(pairs) + 1}")
+    dv.add(f"{answer_col}2:{answer_col}{max(len(pairs), 1) + 1}")
     ws.data_validations.append(dv)
-    ws.append([text_cell(ws, n, font=HEADER_FONT, fill=HEADER_FILL) for n in header])
+    write_header(ws, header)
+    wrap = style_template(ws, alignment=WRAP)
+    wrap_quoted = style_template(ws, alignment=WRAP, quote=True)
     for p in pairs:
         row: list[Any] = [
             p.a,
@@ -133,8 +135,8 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
         ]
         row.append(text_cell(ws, p.reason))
         for name in FIELDS:
-            row.append(text_cell(ws, _show(p.record_a.get(name)), alignment=WRAP))
-            row.append(text_cell(ws, _show(p.record_b.get(name)), alignment=WRAP))
+            row.append(text_cell(ws, _show(p.record_a.get(name)), wrap, wrap_quoted))
+            row.append(text_cell(ws, _show(p.record_b.get(name)), wrap, wrap_quoted))
         ws.append(row)
     help_ws: Any = wb.create_sheet("how to")
     help_ws.column_dimensions["A"].width = 110

@@ -82,8 +82,13 @@ def test_journal_abbreviations_and_acronyms() -> None:
         return prepare({"journal": name}).journal
 
     assert journal_match(words("Curr Opin Lipidol"), words("Current opinion in lipidology")) == 1.0
-    assert journal_match(words("J Am Soc Nephrol"), words("Journal of the American Society of Nephrology")) == 1.0
-    assert journal_match(words("HICSS 2018"), words("Hawaii International Conference on System Sciences")) == 1.0
+    assert (
+        journal_match(words("J Am Soc Nephrol"), words("Journal of the American Society of Nephrology"))
+        == 1.0
+    )
+    assert (
+        journal_match(words("HICSS 2018"), words("Hawaii International Conference on System Sciences")) == 1.0
+    )
     assert journal_match(words("Pain"), words("Lancet")) < 0.5
 
 
@@ -124,7 +129,9 @@ def test_title_kind(title: str, kind: str) -> None:
         rec(title=PAPER["title"].replace("randomized", "randomised"), doi=None),
         rec(title="Ketamine for complex regional pain syndrome: a randomized controled trial", doi=None),
         rec(year="2010", doi=None),  # same volume and pages: the year was mistyped
-        rec(title="Ketamine dans le syndrome douloureux régional complexe [French]", doi=None, pages="107-115"),
+        rec(
+            title="Ketamine dans le syndrome douloureux régional complexe [French]", doi=None, pages="107-115"
+        ),
     ],
 )
 def test_same_publication(other: dict[str, object]) -> None:
@@ -136,7 +143,10 @@ def test_same_publication(other: dict[str, object]) -> None:
     [
         (rec(title="Erratum: " + str(PAPER["title"]), pages="350", doi=None), "erratum vs paper"),
         (rec(title="Reply to: " + str(PAPER["title"]), pages="351-2", doi=None), "reply vs paper"),
-        (rec(journal="Pain. Conference: World Congress", issue="Suppl 1", pages=None, doi=None), "conference"),
+        (
+            rec(journal="Pain. Conference: World Congress", issue="Suppl 1", pages=None, doi=None),
+            "conference",
+        ),
         (rec(year="2013", volume=None, pages=None, doi=None), "years differ"),
         (rec(doi="10.1016/j.pain.2010.01.001"), "different DOI"),
         (rec(volume="150", doi=None), "different volume"),
@@ -156,13 +166,18 @@ def test_numbered_series_and_a_changed_word_do_not_merge() -> None:
     assert verdict(focus1, focus2) == "different"
     trial = {"authors": "Alexion Pharmaceuticals, Inc", "year": "2011"}
     adult = {**trial, "title": "An open-label multi-centre trial of eculizumab in adult patients with aHUS"}
-    child = {**trial, "title": "An open-label multi-centre trial of eculizumab in pediatric patients with aHUS"}
+    child = {
+        **trial,
+        "title": "An open-label multi-centre trial of eculizumab in pediatric patients with aHUS",
+    }
     assert verdict(adult, child) != "same"
 
 
 def test_shared_supplement_doi_does_not_merge_different_abstracts() -> None:
     a = rec(title="GLP-1 reduces intestinal lipid availability", doi="10.2337/db13-388-679", pages="A163")
-    b = rec(title="DPP-4 inhibitor attenuates vascular smooth muscle proliferation", doi="10.2337/db13-388-679")
+    b = rec(
+        title="DPP-4 inhibitor attenuates vascular smooth muscle proliferation", doi="10.2337/db13-388-679"
+    )
     assert verdict(a, b) == "different"
 
 
@@ -214,7 +229,19 @@ def test_dataframe_input() -> None:
 
 def test_blocking_is_near_linear() -> None:
     rng = random.Random(3)
-    words = "pain ketamine regional complex trial cohort nerve block infusion dose outcome".split()
+    words = [
+        "pain",
+        "ketamine",
+        "regional",
+        "complex",
+        "trial",
+        "cohort",
+        "nerve",
+        "block",
+        "infusion",
+        "dose",
+        "outcome",
+    ]
     rows = [
         {"title": " ".join(rng.choice(words) for _ in range(9)) + f" {i}", "year": str(2000 + i % 20)}
         for i in range(3000)
@@ -246,4 +273,6 @@ def test_partition_does_not_depend_on_order(rnd: random.Random) -> None:
         return {frozenset(v) for v in by.values()}
 
     plain = find_duplicates(records)
-    assert partition(shuffled.group.tolist(), order) == partition(plain.group.tolist(), list(range(len(records))))
+    assert partition(shuffled.group.tolist(), order) == partition(
+        plain.group.tolist(), list(range(len(records)))
+    )
