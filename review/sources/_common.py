@@ -9,10 +9,13 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
+
+from tqdm import tqdm
 
 from review.records import Record
 
@@ -21,12 +24,17 @@ __all__ = [
     "ReadResult",
     "decode_bytes",
     "file_key",
+    "progress",
     "sha256_bytes",
     "split_lines",
     "unique_ids",
 ]
 
 Severity = Literal["warning", "error"]
+T = TypeVar("T")
+
+#: Files with fewer entries than this are read without a progress bar.
+PROGRESS_FROM = 5000
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -148,3 +156,16 @@ def unique_ids(ids: Iterable[str | None]) -> tuple[list[str | None], Counter[str
 def fallback_id(key: str, position: int) -> str:
     """Record key for an entry without a usable accession: file hash + entry number."""
     return f"{key}#{position}"
+
+
+def progress(items: Iterable[T], total: int, what: str) -> Iterator[T]:
+    """Iterate with a tqdm bar on stderr when there are many entries (long imports show progress)."""
+    yield from tqdm(
+        items,
+        total=total,
+        desc=what,
+        unit="entries",
+        file=sys.stderr,
+        leave=False,
+        disable=total < PROGRESS_FROM,
+    )

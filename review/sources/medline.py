@@ -14,7 +14,7 @@ from typing import Any
 from Bio import Medline
 
 from review.records import Record, parse_year
-from review.sources._common import Issue, ReadResult, fallback_id, unique_ids
+from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
 
 __all__ = ["read_medline"]
 
@@ -126,7 +126,7 @@ def read_medline(lines: Sequence[str], source: str, key: str) -> ReadResult:
     issues: list[Issue] = []
     blocks = _blocks(lines)
     parsed: list[tuple[int, dict[str, Any] | None]] = []
-    for start, block in blocks:
+    for start, block in progress(blocks, len(blocks), "reading MEDLINE"):
         for offset, line in enumerate(block):
             if not line.startswith("      ") and not _FIELD.match(line):
                 issues.append(

@@ -19,7 +19,7 @@ import rispy
 from rispy.config import LIST_TYPE_TAGS, TAG_KEY_MAPPING
 
 from review.records import Record, normalise_doi, parse_year
-from review.sources._common import Issue, ReadResult, fallback_id, unique_ids
+from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
 
 __all__ = ["RIS_TYPES", "read_ris", "ris_entry", "write_ris"]
 
@@ -29,6 +29,8 @@ RIS_TYPES: frozenset[str] = frozenset(rispy.TYPE_OF_REFERENCE_MAPPING)
 # A tag line: two-character tag at the start of the line, one or two spaces, a dash. rispy wants
 # exactly "XX  - "; lines written with one space or no space after the dash are made canonical.
 _TAG = re.compile(r"^([A-Z][A-Z0-9])  ?-(?: (.*)|(.*))?$")
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_UPPER_DIGITS = _UPPER | frozenset("0123456789")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PMID_NOTE = re.compile(r"^\s*PMID:?\s*(\d{1,9})\s*$", re.IGNORECASE)
 _PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})")
@@ -102,6 +104,8 @@ class _Entry:
 
 def _canonical(line: str) -> tuple[str | None, str]:
     """(tag, canonical line) for a tag line, (None, line) for a continuation line."""
+    if line[2:6] == "  - " and line[0] in _UPPER and line[1] in _UPPER_DIGITS and not line[-1].isspace():
+        return line[:2], line  # already canonical: the common case, kept fast
     m = _TAG.match(line)
     if not m:
         return None, line
@@ -375,7 +379,7 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
     entries = _split_entries(lines, issues)
     parser = _EntryParser()
     parsed: list[tuple[_Entry, dict[str, Any] | None]] = []
-    for entry in entries:
+    for entry in progress(entries, len(entries), "reading RIS"):
         body = entry.lines if entry.has_ty else ["TY  - GEN", *entry.lines]
         if not entry.has_ty:
             issues.append(

@@ -1,0 +1,115 @@
+"""Benchmark: how fast exports are read and imported, at 10k and 100k records per file.
+
+Run: ``python bench/import_speed.py [--sizes 10000 100000]``. Builds RIS, MEDLINE and CSV files
+of N entries by repeating the real exports in ``../shared/fixtures/fetched`` (read by path,
+never copied; each copy gets its own accession number so every entry is a new record), then
+prints, per format and size: seconds and records/s for ``read_file`` alone and for
+``import_file`` into a new project (read + store), and peak memory (RSS) of a child process
+doing the import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FETCHED = SHARED / "fixtures" / "fetched"
+PROTOCOL = ROOT / "protocols" / "ketamine-crps.yaml"
+
+_CHILD = """
+import resource, sys, time
+from review.project import init_project
+from review.project.imports import import_file
+project = init_project(sys.argv[1], sys.argv[2])
+t0 = time.perf_counter()
+result = import_file(project, sys.argv[3], source="bench")
+seconds = time.perf_counter() - t0
+project.close()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{result.records_new} {seconds:.3f} {rss:.0f}")
+"""
+
+
+def _ris(n: int, out: Path) -> None:
+    text = (FETCHED / "asysd" / "zotero_export.ris").read_text(encoding="utf-8-sig")
+    entries = [e.strip() for e in re.split(r"(?m)^ER  - ?\r?$", text) if "TY  -" in e]
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        for i in range(n):
+            body = re.sub(r"(?m)^AN  - .*$", f"AN  - BENCH:{i}", entries[i % len(entries)])
+            fh.write(body + "\r\nER  - \r\n\r\n")
+
+
+def _medline(n: int, out: Path) -> None:
+    blocks: list[str] = []
+    for name in ("pubmed_result1.txt", "pubmed_result2.txt", "pubmed_result3.txt"):
+        text = (FETCHED / "biopython" / "medline" / name).read_text(encoding="utf-8")
+        blocks += [b.strip("\n") for b in re.split(r"\n\s*\n", text) if "PMID-" in b]
+    with out.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(re.sub(r"(?m)^PMID- .*$", f"PMID- {i + 1}", blocks[i % len(blocks)]) + "\n\n")
+
+
+def _csv(n: int, out: Path) -> None:
+    lines = (FETCHED / "asysd" / "zotero_export.csv").read_text(encoding="utf-8-sig")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(lines, newline="")))
+    header, body = rows[0], rows[1:]
+    key = header.index("Key")
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for i in range(n):
+            row = list(body[i % len(body)])
+            row[key] = f"BENCH{i}"
+            writer.writerow(row)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args()
+    if not FETCHED.is_dir():
+        sys.exit(f"needs the real exports in {FETCHED}")
+    from review.sources import read_file
+
+    print(
+        f"{'format':8} {'records':>8} {'read s':>8} {'read rec/s':>11} {'import s':>9} {'import rec/s':>13} {'peak MB':>8}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt, build, suffix in (
+            ("ris", _ris, ".ris"),
+            ("medline", _medline, ".nbib"),
+            ("csv", _csv, ".csv"),
+        ):
+            for n in args.sizes:
+                path = Path(tmp) / f"bench_{n}{suffix}"
+                build(n, path)
+                t0 = time.perf_counter()
+                result = read_file(path, "bench")
+                read_s = time.perf_counter() - t0
+                assert len(result.records) == n, (fmt, n, len(result.records))
+                proc = subprocess.run(
+                    [sys.executable, "-c", _CHILD, str(Path(tmp) / f"p_{fmt}_{n}"), str(PROTOCOL), str(path)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                new, import_s, rss = proc.stdout.split()
+                assert int(new) == n
+                print(
+                    f"{fmt:8} {n:>8} {read_s:>8.2f} {n / read_s:>11,.0f} {float(import_s):>9.2f} "
+                    f"{n / float(import_s):>13,.0f} {rss:>8}"
+                )
+
+
+if __name__ == "__main__":
+    main()
