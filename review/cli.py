@@ -130,8 +130,11 @@ def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
 
     with open_project(directory) as project:
         result = import_file(project, file, source=source, fmt=fmt)
-    for warning in result.warnings:
-        _say(f"warning: {warning}")
+    shown = 50  # every issue is kept in the store; a flood of them is cut short on screen
+    for warning in result.warnings[:shown]:
+        _say(warning if warning.startswith("error: ") else f"warning: {warning}")
+    if len(result.warnings) > shown:
+        _say(f"... and {len(result.warnings) - shown} more, kept with import {result.import_id} in the store")
     _say(result.summary())
 
 

@@ -87,6 +87,8 @@ def _read_xml(path: Path, data: bytes, source: str) -> ReadResult:
             out.positions.append(len(out.records))
             out.lines.append(0)
     except InputError as exc:
+        if not out.records:
+            raise  # not PubMed XML at all (an HTML page, another XML): one clear error
         out.issues.append(
             Issue(
                 exc.line,

@@ -93,3 +93,52 @@ def test_export_reimports_into_a_new_project(project: Path, tmp_path: Path, fmt:
     code, _, err = _run("import", str(tmp_path / "q"), str(out), "--source", "library")
     assert code == 0, err
     assert _status(tmp_path / "q")["records"] == 4
+
+
+def test_export_writes_only_records_kept_after_dedup(project: Path, tmp_path: Path) -> None:
+    one = tmp_path / "scopus.ris"
+    one.write_text(
+        "TY  - JOUR\nTI  - Ketamine infusion for complex regional pain syndrome\nAU  - Smith, J\n"
+        "PY  - 2009\nT2  - Pain\nVL  - 145\nSP  - 304-311\nDO  - 10.1016/j.pain.2009.06.023\nER  - \n\n"
+        "TY  - JOUR\nTI  - Bisphosphonates in CRPS\nAU  - Lee, K\nPY  - 2013\nDO  - 10.1000/other\nER  - \n",
+        encoding="utf-8",
+    )
+    two = tmp_path / "embase.ris"
+    two.write_text(
+        "TY  - JOUR\nT1  - Ketamine infusion for complex regional pain syndrome.\nA1  - Smith J.\n"
+        "Y1  - 2009\nJF  - Pain\nVL  - 145\nSP  - 304\nEP  - 311\nDO  - https://doi.org/10.1016/J.PAIN.2009.06.023\n"
+        "ER  - \n",
+        encoding="utf-8",
+    )
+    for path, source in ((one, "scopus"), (two, "embase")):
+        assert _run("import", str(project), str(path), "--source", source)[0] == 0
+    code, _, err = _run("dedup", str(project))
+    assert code == 0, err
+    assert _status(project)["unique_records"] == 2
+    out = tmp_path / "library.ris"
+    code, _, err = _run("export", str(project), "--format", "ris", "--out", str(out))
+    assert code == 0 and "wrote 2 records" in err
+    text = out.read_text(encoding="utf-8")
+    assert text.count("TY  - ") == 2 and "Bisphosphonates in CRPS" in text
+
+
+def test_many_warnings_are_cut_short_on_screen(project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "untitled.ris"
+    path.write_text("".join(f"TY  - GEN\nAU  - Person {i}\nER  - \n" for i in range(80)), encoding="utf-8")
+    code, _, err = _run("import", str(project), str(path), "--source", "x")
+    assert code == 0
+    assert err.count("no title") == 50 and "... and 30 more, kept with import 1 in the store" in err
+    assert _status(project)["records"] == 80
+
+
+def test_html_saved_as_xml_is_one_line_error(project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "pubmed.xml"
+    path.write_text("<html><head><title>Service unavailable</title></head><body></body></html>")
+    proc = subprocess.run(
+        [sys.executable, "-m", "review", "import", str(project), str(path), "--source", "pubmed"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1 and "HTML page" in proc.stderr
