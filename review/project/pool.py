@@ -1,0 +1,329 @@
+"""``review pool DIR``: pool every outcome x comparison x follow-up window of the analysis plan.
+
+Reads the tidy effect table (:func:`review.project.extract.effect_table`), pools each cell of
+the protocol's plan with its method (REML by default, HKSJ if the protocol says so), and
+writes a pooled-results workbook (summary sheet + one sheet per outcome), a CSV with one row
+per analysis, and forest and funnel plots (PNG + SVG). Windows with a single study are
+reported, not pooled.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from review.effects import RATIO_MEASURES
+from review.errors import StudyDataError
+from review.plots import forest_plot, funnel_plot
+from review.pooling import MetaResult, egger_test, meta_regression, rma, subgroup_analysis
+from review.project import Project
+from review.protocol import Comparison, Outcome
+from review.workbooks.results import write_results_workbook
+
+__all__ = ["CSV_COLUMNS", "pool_effects", "pool_project"]
+
+CSV_COLUMNS = (
+    "outcome",
+    "comparison",
+    "intervention_class",
+    "control_classes",
+    "window",
+    "status",
+    "measure",
+    "method",
+    "hksj",
+    "k",
+    "participants",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pval",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_pval",
+    "pi_low",
+    "pi_high",
+    "effect_text",
+    "egger_pval",
+    "rob_high",
+    "ci_crosses_null",
+    "pi_crosses_null",
+    "moderator_text",
+    "subgroup_text",
+    "illustrative",
+    "studies",
+    "forest",
+    "funnel",
+)
+EGGER_MIN_K = 10  # Cochrane Handbook 13.3.5.4: tests for funnel asymmetry need >= 10 studies
+
+
+def _slug(*parts: str) -> str:
+    text = "_".join(parts).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:90]
+
+
+def _truthy(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "yes", "1", "y")
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return False
+    return bool(v)
+
+
+def _fmt_effect(est: float, lo: float, hi: float, ratio: bool) -> str:
+    f = math.exp if ratio else (lambda x: x)
+    return f"{f(est):.2f} ({f(lo):.2f} to {f(hi):.2f})"
+
+
+def _rows_for(frame: pd.DataFrame, outcome: Outcome, comp: Comparison, window: str) -> pd.DataFrame:
+    sel = frame[(frame["outcome_domain"] == outcome.domain) & (frame["window"] == window)]
+    by_label = sel[sel["comparison"] == comp.label]
+    if len(by_label):
+        return by_label
+    controls = set(comp.controls)
+    mask = sel["intervention_class"] == comp.intervention
+    mask &= sel["control_class"].astype(str).map(lambda c: bool(set(re.split(r"[;,+ ]+", c)) & controls))
+    return sel[mask]
+
+
+def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj: bool, ratio: bool) -> str:
+    out = []
+    for col in columns:
+        if col not in rows.columns:
+            continue
+        x = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
+        keep = np.isfinite(x)
+        if keep.sum() < 3 or np.ptp(x[keep]) == 0:
+            continue
+        try:
+            reg = meta_regression(
+                rows["yi"].to_numpy(float)[keep], rows["vi"].to_numpy(float)[keep], x[keep], method, hksj, name=col
+            )
+        except StudyDataError:
+            continue
+        s = reg.coefficients[1]
+        scale = " (log scale)" if ratio else ""
+        r2 = f", R² {reg.r2:.0f}%" if reg.r2 is not None else ""
+        out.append(
+            f"{col}: slope {s.estimate:.3g}{scale} per unit (95% CI {s.ci_low:.3g} to {s.ci_high:.3g}), "
+            f"P = {s.pval:.3g}, k = {reg.k}{r2}"
+        )
+    return "; ".join(out)
+
+
+def _subgroup_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj: bool) -> str:
+    out = []
+    for col in columns:
+        if col not in rows.columns:
+            continue
+        vals = rows[col].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
+        keep = (vals != "").to_numpy()
+        groups = vals[keep].tolist()
+        if len(set(groups)) < 2:
+            continue
+        try:
+            sg = subgroup_analysis(
+                rows["yi"].to_numpy(float)[keep], rows["vi"].to_numpy(float)[keep], groups, method, hksj
+            )
+        except StudyDataError:
+            continue
+        out.append(f"{col}: Q = {sg.q_between:.2f}, df = {sg.df_between}, P = {sg.q_between_pval:.3g}")
+    return "; ".join(out)
+
+
+def pool_effects(
+    frame: pd.DataFrame,
+    outcomes: Sequence[Outcome],
+    comparisons: Sequence[Comparison],
+    windows: Sequence[str],
+    *,
+    method: str = "REML",
+    hksj: bool = False,
+    moderators: Sequence[str] = (),
+    subgroups: Sequence[str] = (),
+    plot_dir: Path | None = None,
+) -> list[dict[str, Any]]:
+    """Pool every outcome x comparison x window of a tidy effect table; one dict per analysis."""
+    out: list[dict[str, Any]] = []
+    cells = [(o, c, w) for o in outcomes for c in comparisons for w in windows]
+    for outcome, comp, window in tqdm(cells, desc="pooling", unit="analysis", disable=len(cells) < 10):
+        rows = _rows_for(frame, outcome, comp, window) if len(frame) else frame
+        measures = sorted(set(rows["measure"].astype(str))) if len(rows) else [outcome.measure]
+        measure = outcome.measure if outcome.measure in measures else measures[0]
+        rows = rows[rows["measure"].astype(str) == measure] if len(rows) else rows
+        rows = rows[np.isfinite(rows["yi"].astype(float)) & np.isfinite(rows["vi"].astype(float))] if len(rows) else rows
+        ratio = measure in RATIO_MEASURES
+        k = len(rows)
+        a: dict[str, Any] = {
+            "outcome": outcome.domain,
+            "comparison": comp.label,
+            "intervention_class": comp.intervention,
+            "control_classes": "; ".join(comp.controls),
+            "window": window,
+            "measure": measure,
+            "method": method,
+            "hksj": hksj,
+            "k": k,
+            "participants": int(pd.to_numeric(rows["n1"]).sum() + pd.to_numeric(rows["n2"]).sum()) if k else 0,
+            "illustrative": bool(k and rows["illustrative"].map(_truthy).any()),
+            "studies": "; ".join(rows["study"].astype(str)) if k else "",
+            "rob_high": int(rows["rob_overall"].astype(str).str.lower().str.contains("high").sum())
+            if k and "rob_overall" in rows.columns
+            else None,
+        }
+        a["method_text"] = f"{method}{' + HKSJ' if hksj else ''}"
+        if k == 0:
+            a["status"] = "no studies"
+            out.append(a)
+            continue
+        yi = rows["yi"].to_numpy(float)
+        vi = rows["vi"].to_numpy(float)
+        labels = rows["study"].astype(str).tolist()
+        if k == 1:
+            se = math.sqrt(vi[0])
+            a["status"] = "single study"
+            a["effect_text"] = (
+                f"1 study, not pooled: {_fmt_effect(yi[0], yi[0] - 1.959964 * se, yi[0] + 1.959964 * se, ratio)}"
+            )
+            a["method_text"] = "not pooled (one study)"
+            out.append(a)
+            continue
+        res: MetaResult = rma(yi, vi, method, hksj, labels=labels)
+        a.update(
+            status="pooled",
+            estimate=res.estimate,
+            se=res.se,
+            ci_low=res.ci_low,
+            ci_high=res.ci_high,
+            pval=res.pval,
+            tau2=res.tau2,
+            i2=res.i2,
+            h2=res.h2,
+            q=res.q,
+            q_pval=res.q_pval,
+            pi_low=res.pi_low,
+            pi_high=res.pi_high,
+            effect_text=_fmt_effect(res.estimate, res.ci_low, res.ci_high, ratio),
+            pi_text=_fmt_effect(res.estimate, res.pi_low, res.pi_high, ratio).split(" ", 1)[1].strip("()")
+            if method != "FE"
+            else "",
+            ci_crosses_null=bool(res.ci_low <= 0 <= res.ci_high),
+            pi_crosses_null=bool(res.pi_low <= 0 <= res.pi_high),
+        )
+        if k >= EGGER_MIN_K:
+            a["egger_pval"] = egger_test(yi, vi, method, hksj).pval
+        a["moderator_text"] = _moderator_text(rows, moderators, method, hksj, ratio)
+        a["subgroup_text"] = _subgroup_text(rows, subgroups, method, hksj)
+        if plot_dir is not None:
+            name = _slug(outcome.domain, comp.label, window)
+            title = f"{outcome.description or outcome.domain}: {comp.label}, {window}"
+            paths = forest_plot(
+                labels,
+                yi,
+                vi,
+                res,
+                plot_dir / f"forest_{name}",
+                measure=measure,
+                title=title,
+                experimental=comp.intervention.replace("_", " "),
+                control=" / ".join(c.replace("_", " ") for c in comp.controls),
+                lower_is_better=outcome.lower_is_better,
+                illustrative=a["illustrative"],
+            )
+            a["forest"] = str(paths[0])
+            if k >= 3:
+                eg = a.get("egger_pval")
+                fpaths = funnel_plot(
+                    yi,
+                    vi,
+                    res,
+                    plot_dir / f"funnel_{name}",
+                    measure=measure,
+                    title=title,
+                    egger_pval=eg,
+                    illustrative=a["illustrative"],
+                )
+                a["funnel"] = str(fpaths[0])
+        out.append(a)
+    for a in out:
+        a["certainty_text"] = _certainty(a)
+    return out
+
+
+def _certainty(a: dict[str, Any]) -> str:
+    """GRADE inputs in one line (Cochrane Handbook 14.2): risk of bias, inconsistency,
+    imprecision, publication bias; and whether the data are illustrative."""
+    if a.get("status") != "pooled":
+        return "one study: judge directly" if a.get("k") == 1 else ""
+    parts = []
+    if a.get("rob_high") is not None:
+        parts.append(f"RoB high {a['rob_high']}/{a['k']}")
+    parts.append(f"I² {a['i2']:.0f}%")
+    parts.append("CI includes no effect" if a.get("ci_crosses_null") else "CI excludes no effect")
+    parts.append(f"N = {a['participants']}")
+    if a.get("egger_pval") is not None:
+        parts.append(f"Egger P = {a['egger_pval']:.3f}")
+    if a.get("illustrative"):
+        parts.append("ILLUSTRATIVE")
+    return "; ".join(parts)
+
+
+def pool_project(project: Project, out_dir: str | Path | None = None) -> str:
+    """Pool the project's analysis plan; write workbook, CSV and plots; return a summary line."""
+    from review.project.extract import effect_table
+
+    proto = project.protocol
+    folder = Path(out_dir) if out_dir is not None else project.output_dir / "pooled"
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = effect_table(project)
+    windows = [w.label for w in proto.follow_up_windows]
+    analyses = pool_effects(
+        frame,
+        proto.outcomes,
+        proto.analysis.comparisons,
+        windows,
+        method=proto.analysis.method,
+        hksj=proto.analysis.hksj,
+        moderators=proto.analysis.moderators,
+        subgroups=proto.analysis.subgroups,
+        plot_dir=folder / "plots",
+    )
+    csv_path = folder / "pooled_results.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        for a in analyses:
+            writer.writerow({c: ("" if a.get(c) is None else a.get(c)) for c in CSV_COLUMNS})
+    n_ill = sum(1 for a in analyses if a.get("illustrative"))
+    xlsx = write_results_workbook(
+        folder / "pooled_results.xlsx",
+        analyses,
+        outcomes=[(o.domain, o.description) for o in proto.outcomes],
+        windows=windows,
+        comparisons=[c.label for c in proto.analysis.comparisons],
+        title=f"{proto.title} - pooled results",
+        notes=[
+            f"Model: {proto.analysis.method}{' with Hartung-Knapp-Sidik-Jonkman adjustment' if proto.analysis.hksj else ''}; "
+            "tau² solved exactly; statistics agree with R metafor.",
+            "Continuous outcomes are direction-aligned by extraction (see the effect table's 'direction').",
+        ],
+    )
+    pooled = sum(1 for a in analyses if a["status"] == "pooled")
+    single = sum(1 for a in analyses if a["status"] == "single study")
+    return (
+        f"pooled {pooled} analyses ({single} single-study windows reported, not pooled; "
+        f"{len(analyses) - pooled - single} without studies; {n_ill} resting on illustrative data): "
+        f"{xlsx}, {csv_path}, plots in {folder / 'plots'}"
+    )
