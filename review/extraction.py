@@ -988,7 +988,7 @@ def _direction_note(domain: str, spec: DomainSpec, measure: str) -> str:
 
 
 def arm_pairs(
-    form: Form, ctx: Context, ext: Extraction, record_titles: Mapping[int, str] | None = None
+    form: Form, ctx: Context, ext: Extraction, unused: list[dict[str, Any]] | None = None
 ) -> list[ArmPair]:
     """One :class:`ArmPair` per study x comparison x outcome domain x follow-up window.
 
@@ -999,7 +999,9 @@ def arm_pairs(
     values are preferred to change scores. Summary statistics are converted to mean/SD
     (:mod:`review.conversions`), scales with the other direction are aligned to the protocol's
     (so lower = better on every pain row), and for MD pain scales are rescaled to the form's
-    common scale. Rows without a window (time point outside every window) are left out.
+    common scale. Outcome rows that no pair uses (time point outside every window, no protocol
+    comparison, cells still in disagreement, another instrument or time point preferred) are
+    appended to ``unused`` with the reason, so nothing is dropped silently.
     """
     studies: dict[str, dict[str, Any]] = {}
     record_ids: dict[str, list[str]] = {}
@@ -1022,6 +1024,7 @@ def arm_pairs(
         if row.get("arm") is not None:
             outcomes_by_study.setdefault(str(row.get("study")), []).append(row)
     pairs: list[ArmPair] = []
+    used: set[int] = set()
     for study in sorted(studies):
         st = studies[study]
         s_arms = {a: r for (s, a), r in arms.items() if s == study}
@@ -1040,7 +1043,8 @@ def arm_pairs(
                     pair = _best_pair(form, ctx, in_w, exp, ctl, s_arms, spec)
                     if pair is None:
                         continue
-                    instrument, day, side1, side2, outcome_type = pair
+                    instrument, day, side1, side2, outcome_type, rows_used = pair
+                    used.update(id(r) for r in rows_used)
                     binary = spec.measure in ("RR", "OR", "RD")
                     a1, a2 = _combine(side1, binary), _combine(side2, binary)
                     if binary:
@@ -1090,7 +1094,48 @@ def arm_pairs(
                             rob_overall=rob.get((study, domain), rob.get((study, "all"))),
                         )
                     )
+    if unused is not None:
+        unused += _unused_rows(ctx, ext, studies, used)
     return pairs
+
+
+def _unused_rows(
+    ctx: Context, ext: Extraction, studies: Mapping[str, Any], used: set[int]
+) -> list[dict[str, Any]]:
+    """Outcome rows no effect row uses, each with the reason."""
+    arms = ext.entity("arm")
+    out = []
+    for row in ext.entity("outcome").values():
+        if id(row) in used:
+            continue
+        study, arm = row.get("study"), row.get("arm")
+        day = row.get("timepoint_days")
+        if not _complete(row) or study not in studies:
+            reason = "cells missing (or still in disagreement between extractors)"
+        elif day is None or ctx.window_for(float(day)) is None:
+            reason = "time point outside every follow-up window of the protocol"
+        else:
+            cls = arms.get((study, arm), {}).get("intervention_class")
+            classes = {r.get("intervention_class") for (s, _a), r in arms.items() if s == study}
+            in_comparison = any(
+                (cls == i and classes & set(c)) or (cls in c and i in classes) for _l, i, c in ctx.comparisons
+            )
+            if not in_comparison:
+                reason = f"no protocol comparison pairs {cls!r} with another arm of this study"
+            else:
+                reason = "another instrument, time point or outcome type was used for this window, or the other arm has no matching row"
+        out.append(
+            {
+                "study": study,
+                "arm": arm,
+                "domain": row.get("domain"),
+                "instrument": row.get("instrument"),
+                "timepoint_days": day,
+                "stat_type": row.get("stat_type"),
+                "reason": reason,
+            }
+        )
+    return out
 
 
 def _complete(row: Mapping[str, Any]) -> bool:
@@ -1112,7 +1157,7 @@ def _best_pair(
     ctl: list[str],
     arms: Mapping[str, Mapping[str, Any]],
     spec: DomainSpec,
-) -> tuple[str, float, list[_Arm], list[_Arm], str] | None:
+) -> tuple[str, float, list[_Arm], list[_Arm], str, list[dict[str, Any]]] | None:
     """The preferred instrument / time point / outcome type with data on both sides."""
     binary = spec.measure in ("RR", "OR", "RD")
     order = list(spec.instruments) + sorted({r["instrument"] for r in rows} - set(spec.instruments))
@@ -1133,5 +1178,5 @@ def _best_pair(
                 if s1 and s2:
                     side1 = [_arm_summary(form, ctx, at[a], arms[a], spec.measure) for a in s1]
                     side2 = [_arm_summary(form, ctx, at[a], arms[a], spec.measure) for a in s2]
-                    return instrument, day, side1, side2, outcome_type
+                    return instrument, day, side1, side2, outcome_type, [at[a] for a in s1 + s2]
     return None

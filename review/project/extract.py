@@ -222,6 +222,16 @@ def _columns(form: Form, ctx: Context, entity: str) -> tuple[Column, ...]:
     )
 
 
+def _refuse_overwrite(out: Path) -> None:
+    """Never write over a workbook: a filled-in one there would be lost."""
+    if out.exists():
+        raise InputError(
+            "exists already; choose a new file name (a filled-in workbook there would be lost)", path=out
+        )
+    if out.suffix.lower() != ".xlsx":
+        raise InputError("the workbook must be an .xlsx file", path=out)
+
+
 def _check_reviewer(reviewer: str) -> str:
     name = " ".join(str(reviewer).split())
     if not name:
@@ -247,6 +257,7 @@ def export_extraction(
     if any, is pre-filled so a workbook can be exported again, edited and re-imported.
     """
     reviewer = _check_reviewer(reviewer)
+    _refuse_overwrite(Path(out))
     parsed, text = resolve_form(project, form)
     ctx = context_from_protocol(project.protocol)
     ids = list(record_ids) if record_ids is not None else included_record_ids(project)
@@ -420,6 +431,7 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
     current = project.store.extraction_current()
     if len(current) < 2:
         return f"fewer than two extractors have imported workbooks ({len(current)}): nothing to compare"
+    _refuse_overwrite(Path(out))
     open_ = extraction_disagreements(project)
     forms = project.store.extraction_forms_used()
     form = _stored_form(project, forms[0])
@@ -608,11 +620,12 @@ def _effects(pairs: Sequence[ArmPair]) -> list[dict[str, Any]]:
     return rows
 
 
-def effect_table(project: Project) -> pd.DataFrame:
+def effect_table(project: Project, unused: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """The tidy long table pooling reads: one row per study x comparison x outcome x window.
 
     Built from the consensus of the extractors (agreed or resolved cells; cells still in
     disagreement are left out, so a row that needs them is missing until they are resolved).
+    Outcome rows that no effect row uses are appended to ``unused`` with the reason.
     """
     forms = project.store.extraction_forms_used()
     if not forms:
@@ -624,7 +637,7 @@ def effect_table(project: Project) -> pd.DataFrame:
     )
     ext = from_cells(form, cells)
     try:
-        pairs = arm_pairs(form, ctx, ext)
+        pairs = arm_pairs(form, ctx, ext, unused)
     except InputError as exc:
         raise StudyDataError(f"cannot build the effect table: {exc}") from exc
     if not pairs:
@@ -637,9 +650,14 @@ def write_effect_table(project: Project, out_dir: str | Path | None = None) -> s
     """Write ``effect_table.csv`` and a formatted ``effect_table.xlsx``; returns a summary line."""
     folder = Path(out_dir) if out_dir is not None else project.output_dir
     folder.mkdir(parents=True, exist_ok=True)
-    frame = effect_table(project)
+    unused: list[dict[str, Any]] = []
+    frame = effect_table(project, unused)
     csv_path = folder / "effect_table.csv"
     frame.to_csv(csv_path, index=False)
+    unused_path = folder / "effect_table_unused_outcomes.csv"
+    pd.DataFrame(
+        unused, columns=["study", "arm", "domain", "instrument", "timepoint_days", "stat_type", "reason"]
+    ).to_csv(unused_path, index=False)
     records: list[dict[str, Any]] = [
         {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
@@ -650,6 +668,8 @@ def write_effect_table(project: Project, out_dir: str | Path | None = None) -> s
     open_ = extraction_disagreements(project)
     n_ill = int(frame["illustrative"].astype(bool).sum()) if len(frame) else 0
     note = f"; {len(open_)} disagreements still open (`review extract conflicts`)" if open_ else ""
+    if unused:
+        note += f"; {len(unused)} outcome rows not used, with the reason, in {unused_path.name}"
     return (
         f"wrote {csv_path} and {xlsx_path}: {len(frame)} rows "
         f"({int(frame['converted'].astype(bool).sum()) if len(frame) else 0} with converted values, "

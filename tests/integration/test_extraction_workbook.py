@@ -180,6 +180,15 @@ def test_export_has_prefilled_studies_dropdowns_and_number_validation(
     assert validations[f"{letters['timepoint_days']}2"].formula1 == "0"
 
 
+def test_export_never_overwrites_a_workbook(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
+    project, ids = proj
+    out = tmp_path / "alice.xlsx"
+    out.write_bytes(b"filled in by alice")
+    with pytest.raises(InputError, match="exists already"):
+        export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
+    assert out.read_bytes() == b"filled in by alice"
+
+
 def test_export_without_included_studies_says_why(project: Project, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="full-text"):
         export_extraction(project, form="crps", reviewer="alice", out=tmp_path / "a.xlsx")
@@ -344,7 +353,8 @@ def test_effect_table_equals_escalc_and_flags(proj: tuple[Project, list[int]], t
     assert math.isclose(ae["yi"], math.log((6.5 / 37) / (0.5 / 19)), rel_tol=1e-12)  # 1/2 added to each cell
 
     message = write_effect_table(project, out_dir=tmp_path / "out")
-    assert "3 rows" in message and "1 illustrative" in message
+    assert "3 rows" in message and "1 illustrative" in message and "outcome rows not used" not in message
+    assert pd.read_csv(tmp_path / "out" / "effect_table_unused_outcomes.csv").empty
     csv_back = pd.read_csv(tmp_path / "out" / "effect_table.csv")
     assert list(csv_back.columns) == list(EFFECT_COLUMNS)
     assert np.allclose(csv_back["yi"], table["yi"])

@@ -272,11 +272,47 @@ def test_windows_latest_time_point_and_instrument_priority(form: Form, ctx: Cont
         _outcome("pla", timepoint_days=84, instrument="VAS 0-100 mm", mean=90.0),
         _outcome("ket", timepoint_days=200, mean=3.0),  # no placebo at 200: no > 3 months row
     ]
-    pairs = _pairs(form, ctx, rows)
+    ext, problems = validate_sheets(form, ctx, _sheets(form, study=[STUDY], arm=ARMS, outcome=rows))
+    assert problems == []
+    unused: list[dict[str, Any]] = []
+    pairs = arm_pairs(form, ctx, ext, unused)
     assert [(p.window, p.timepoint_days, p.instrument) for p in pairs] == [
         ("2 weeks to 3 months", 84.0, "NRS 0-10")
     ]
     assert pairs[0].data["m1i"] == 4.0
+    # nothing is dropped silently: the five rows not used are listed with the reason
+    reasons = {(u["arm"], u["timepoint_days"], u["instrument"]): u["reason"] for u in unused}
+    assert len(reasons) == 5
+    assert "no matching row" in reasons[("ket", 200.0, "NRS 0-10")]
+    assert reasons[("pla", 84.0, "VAS 0-100 mm")].startswith("another instrument")
+
+
+def test_time_point_outside_windows_and_unpaired_class_are_reported(form: Form, ctx: Context) -> None:
+    from dataclasses import replace
+
+    narrow = replace(ctx, windows=ctx.windows[:1])  # only <= 2 weeks
+    arms = [
+        *ARMS,
+        {
+            "study": "Trial 2020",
+            "arm": "gmi",
+            "intervention_class": "graded_motor_imagery",
+            "n_randomised": 10,
+        },
+    ]
+    study = dict(STUDY, n_randomised=70)
+    rows = [
+        _outcome("ket", timepoint_days=30),
+        _outcome("pla", timepoint_days=30),
+        _outcome("gmi", n=10, timepoint_days=7),
+    ]
+    ext, problems = validate_sheets(form, narrow, _sheets(form, study=[study], arm=arms, outcome=rows))
+    assert problems == []
+    unused: list[dict[str, Any]] = []
+    assert arm_pairs(form, narrow, ext, unused) == []
+    reasons = {u["arm"]: u["reason"] for u in unused}
+    assert reasons["ket"] == reasons["pla"] == "time point outside every follow-up window of the protocol"
+    assert reasons["gmi"].startswith("no protocol comparison pairs 'graded_motor_imagery'")
 
 
 def test_two_arms_of_one_class_are_combined(form: Form, ctx: Context) -> None:
