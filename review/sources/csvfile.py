@@ -44,7 +44,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "volume": ("volume", "vl", "vi"),
     "issue": ("issue", "number", "is", "ip"),
-    "pages": ("pages", "page", "pg", "page numbers"),
+    "pages": ("pages", "page", "pg", "page numbers", "page range"),
     "doi": ("doi", "di"),
     "pmid": ("pmid", "pubmed id", "pubmed_id", "pubmedid"),
     "issn": ("issn", "isbn", "isbn/issn", "sn", "issn/isbn"),
@@ -70,9 +70,20 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "record_type": ("record_type", "item type", "reference type", "type", "ty"),
 }
 _ALL_VALUES = frozenset({"keywords", "publication_types"})  # every matching column contributes
-_ID_COLUMNS = ("key", "accession number", "an", "id", "record number", "record_id")
-_GLOBAL_IDS = frozenset({"key", "accession number", "an"})  # library/database-wide ids
-_START_END = (("start page", "end page"), ("page start", "page end"), ("sp", "ep"))
+_ID_COLUMNS = (
+    "key",
+    "accession number",
+    "an",
+    "eid",
+    "ut",
+    "ut (unique wos id)",
+    "id",
+    "record number",
+    "record_id",
+)
+# library- or database-wide ids: Zotero Key, accession numbers, Scopus EID, Web of Science UT
+_GLOBAL_IDS = frozenset({"key", "accession number", "an", "eid", "ut", "ut (unique wos id)"})
+_START_END = (("start page", "end page"), ("page start", "page end"), ("sp", "ep"), ("bp", "ep"))
 
 # Zotero "Item Type" and EndNote "Reference Type" -> RIS TY (Zotero RIS.js exportTypeMap).
 _TYPES = {

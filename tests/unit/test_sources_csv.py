@@ -98,3 +98,16 @@ def test_export_reads_back(n: int) -> None:
     assert [[getattr(r, c) for c in fields] for r in again] == [
         [getattr(r, c) for c in fields] for r in first
     ]
+
+
+def test_scopus_columns() -> None:
+    text = (
+        "Authors,Title,Year,Source title,Volume,Issue,Page start,Page end,DOI,Link,Abstract,"
+        "Author Keywords,Index Keywords,PubMed ID,Document Type,EID\n"
+        "Smith J.; Lee K.,A title,2019,Pain,160,4,801,809,10.1097/j.pain.1,https://scopus/x,Abs,"
+        "ketamine; CRPS,human,31421429,Article,2-s2.0-85070226738\n"
+    )
+    r = read_csv(text, "scopus", KEY).records[0]
+    assert r.source_id == "2-s2.0-85070226738" and r.pmid == "31421429" and r.pages == "801-809"
+    assert r.keywords == ("ketamine", "CRPS", "human") and r.publication_types == ("Article",)
+    assert r.journal == "Pain" and r.url == "https://scopus/x"
