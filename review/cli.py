@@ -284,13 +284,14 @@ def extract_import(directory: Path, file: Path) -> None:
 @extract.command("conflicts")
 @click.argument("directory", type=PATH)
 @click.option("--out", type=PATH, required=True, help="Workbook of disagreements to write (.xlsx).")
-def extract_conflicts(directory: Path, out: Path) -> None:
+@click.option("--resolver", default="resolver", show_default=True, help="Who settles the disagreements.")
+def extract_conflicts(directory: Path, out: Path, resolver: str) -> None:
     """List cell by cell where two extractors disagree, for resolution."""
     from review.project import open_project
     from review.project.extract import export_extraction_conflicts
 
     with open_project(directory) as project:
-        _say(export_extraction_conflicts(project, out=out))
+        _say(export_extraction_conflicts(project, out=out, resolver=resolver))
 
 
 @extract.command("table")
