@@ -119,3 +119,22 @@ def test_import_all_twice_adds_nothing_the_second_time(shared: Path, project: ob
     runs = project.store.import_runs()
     assert sum(r.records_in for r in runs) == TOTAL
     assert all(len(project.store.import_record_ids(r.id)) == r.records_read for r in runs)
+
+
+@pytest.mark.parametrize(
+    "name", ["pubmed1.xml", "pubmed2.xml", "pubmed4.xml", "pubmed5.xml", "pubmed6.xml", "pubmed7.xml"]
+)
+def test_pubmed_xml_files_are_read(shared: Path, name: str) -> None:
+    path = shared / "fixtures/fetched/biopython/entrez" / name
+    expected = len(re.findall(rb"<Pubmed(?:Book)?Article>", path.read_bytes()))
+    result = read_file(path, "pubmed-xml")
+    assert result.format == "pubmed-xml" and result.entries == expected
+    assert len(result.records) + len(result.errors) == expected
+    assert all(r.source == "pubmed-xml" and r.pmid for r in result.records)
+
+
+def test_html_reply_is_a_clear_error(shared: Path) -> None:
+    from review.errors import InputError
+
+    with pytest.raises(InputError, match="HTML"):
+        read_file(shared / "fixtures/fetched/biopython/entrez/pubmed3.html", "pubmed", fmt="pubmed-xml")
