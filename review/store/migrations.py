@@ -216,7 +216,7 @@ CREATE TABLE extraction_batches (
     id INTEGER PRIMARY KEY,
     form TEXT NOT NULL,
     reviewer TEXT NOT NULL,
-    role TEXT NOT NULL DEFAULT 'extractor',
+    role TEXT NOT NULL DEFAULT 'extractor' CHECK (role IN ('extractor', 'resolver')),
     file_name TEXT NOT NULL,
     workbook_hash TEXT NOT NULL,
     export_token TEXT,
@@ -233,7 +233,9 @@ CREATE TABLE extraction_values (
     reviewer TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 );
-CREATE INDEX extraction_values_key ON extraction_values (study, entity, entity_key, field)
+CREATE INDEX extraction_values_key ON extraction_values (study, entity, entity_key, field);
+CREATE INDEX extraction_values_batch ON extraction_values (batch_id);
+CREATE INDEX extraction_batches_reviewer ON extraction_batches (role, reviewer, form)
 """
 
 MIGRATIONS: list[Migration] = [
