@@ -299,12 +299,11 @@ def import_screening(project: Project, file: str | Path) -> str:
                     f"record_id {rid} was not in this workbook when it was exported: put the original id back",
                 )
             )
-    records = store.get_records([rid for rid in sheet.ids if rid in listed])
+    titles = store.record_titles([rid for rid in sheet.ids if rid in listed])
     if "title" in sheet.columns:
         t_letter = column_letter(sheet.columns["title"])
         for rid, row in sorted(sheet.ids.items(), key=lambda kv: kv[1]):
-            rec = records.get(rid)
-            if rec is not None and not title_matches(sheet.titles.get(rid), rec.title):
+            if rid in titles and not title_matches(sheet.titles.get(rid), titles[rid]):
                 problems.append(
                     (
                         row,

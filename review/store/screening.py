@@ -40,6 +40,18 @@ class ScreeningStoreMixin(StoreBase):
         """Every record id, ascending (what screening uses when no dedup stage is available)."""
         return [int(r[0]) for r in self.conn.execute("SELECT id FROM records ORDER BY id")]
 
+    def record_titles(self, ids: Iterable[int]) -> dict[int, str | None]:
+        """Titles by record id (cheaper than whole records when checking returned workbooks)."""
+        wanted = list(ids)
+        out: dict[int, str | None] = {}
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            marks = ", ".join("?" for _ in chunk)
+            out.update(
+                self.conn.execute(f"SELECT id, title FROM records WHERE id IN ({marks})", chunk).fetchall()
+            )
+        return out
+
     def add_workbook_export(
         self,
         *,

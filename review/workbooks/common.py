@@ -13,13 +13,15 @@ import hashlib
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from copy import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -37,12 +39,15 @@ __all__ = [
     "file_sha256",
     "find_header",
     "header_key",
+    "link_formula",
     "new_workbook",
     "open_workbook",
     "raise_problems",
     "read_meta",
     "safe_text",
     "setup_sheet",
+    "style_template",
+    "styled_cell",
     "text_cell",
     "write_header",
     "write_meta",
@@ -75,35 +80,73 @@ def safe_text(value: object) -> str | None:
     return text
 
 
-def text_cell(
+def style_template(
     ws: Any,
-    value: object,
     *,
     font: Font | None = None,
     fill: PatternFill | None = None,
     alignment: Alignment | None = None,
-    hyperlink: str | None = None,
-) -> Cell:
-    """A write-only cell that Excel shows as text, never as a formula.
-
-    Text starting with = + - @ (or a tab/CR) is stored as a string cell with Excel's quote
-    prefix, so a title such as ``=HYPERLINK(...)`` or ``-2 dB`` is shown, not evaluated
-    (OWASP CSV/formula injection).
-    """
-    text = safe_text(value)
-    cell = WriteOnlyCell(ws, text)
-    if text and text.startswith(FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
+    quote: bool = False,
+) -> StyleArray:
+    """A cell style built once and copied onto many cells (setting styles per cell is slow)."""
+    cell = WriteOnlyCell(ws, None)
     if font is not None:
         cell.font = font
     if fill is not None:
         cell.fill = fill
     if alignment is not None:
         cell.alignment = alignment
-    if hyperlink:
-        cell.hyperlink = hyperlink
+    if quote:
+        cell.quotePrefix = True
+    return copy(cast(Any, cell)._style)
+
+
+def text_cell(
+    ws: Any, value: object, style: StyleArray | None = None, quoted: StyleArray | None = None
+) -> Cell:
+    """A write-only cell that Excel shows as text, never as a formula.
+
+    Text starting with = + - @ (or a tab/CR) is stored as a string cell with Excel's quote
+    prefix (style ``quoted``, made by :func:`style_template` with ``quote=True``), so a title
+    such as ``=HYPERLINK(...)`` or ``-2 dB`` is shown, not evaluated (OWASP CSV/formula
+    injection). ``style`` is a template from :func:`style_template`.
+    """
+    text = safe_text(value)
+    cell = WriteOnlyCell(ws, text)
+    if text and text.startswith(FORMULA_START):
+        cell.data_type = "s"
+        if quoted is None:
+            quoted = style_template(ws, quote=True) if style is None else _with_quote(style)
+        cast(Any, cell)._style = copy(quoted)
+    elif style is not None:
+        cast(Any, cell)._style = copy(style)
     return cell
+
+
+def styled_cell(ws: Any, value: object, style: StyleArray) -> Cell:
+    """A write-only cell holding ``value`` as openpyxl infers it (number, formula), with a template style."""
+    cell = WriteOnlyCell(ws, cast(Any, value))
+    cast(Any, cell)._style = copy(style)
+    return cell
+
+
+def _with_quote(style: StyleArray) -> StyleArray:
+    out = copy(style)
+    out.quotePrefix = 1
+    return out
+
+
+def link_formula(url: str, label: str) -> str:
+    """An Excel ``HYPERLINK`` formula with both strings escaped.
+
+    Cell hyperlinks are avoided on purpose: openpyxl looks each one up linearly when
+    loading, so 40k of them make a 20k-row workbook take minutes to open in Python.
+    """
+
+    def q(text: str) -> str:
+        return '"' + safe_text(text or "").replace('"', '""')[:250] + '"'  # type: ignore[union-attr]
+
+    return f"=HYPERLINK({q(url)}, {q(label)})"
 
 
 def new_workbook() -> Workbook:
@@ -113,7 +156,8 @@ def new_workbook() -> Workbook:
 
 def write_header(ws: Any, names: Sequence[str]) -> None:
     """Append a bold, coloured header row."""
-    ws.append([text_cell(ws, n, font=HEADER_FONT, fill=HEADER_FILL, alignment=TOP) for n in names])
+    style = style_template(ws, font=HEADER_FONT, fill=HEADER_FILL, alignment=TOP)
+    ws.append([text_cell(ws, n, style) for n in names])
 
 
 def setup_sheet(

@@ -29,12 +29,15 @@ from review.workbooks.common import (
     cell_text,
     column_letter,
     find_header,
+    link_formula,
     new_workbook,
     open_workbook,
     raise_problems,
     read_meta,
     safe_text,
     setup_sheet,
+    style_template,
+    styled_cell,
     text_cell,
     write_header,
     write_meta,
@@ -165,8 +168,11 @@ def _instructions(
     if earlier:
         lines += [("", None), (f"Earlier decisions shown: {', '.join(earlier)}", None)]
     lines += [("", None), ("Exclusion reasons (full text)", bold)]
+    plain = style_template(ws, alignment=WRAP)
     for text, font in lines:
-        ws.append([text_cell(ws, text, font=font, alignment=WRAP)])
+        ws.append(
+            [text_cell(ws, text, plain if font is None else style_template(ws, font=font, alignment=WRAP))]
+        )
     first = len(lines) + 1
     for reason in reasons:
         ws.append([text_cell(ws, reason)])
@@ -244,6 +250,9 @@ def write_screening_workbook(
     guard.add(f"{id_col}2:{id_col}{last}")
     ws.data_validations.append(guard)
     write_header(ws, names)
+    for key in ("decision", "reason"):
+        if key in index:  # colour the columns people fill in
+            ws.column_dimensions[column_letter(index[key])].fill = _DECISION_FILL
 
     first, last_reason = _instructions(
         wb,
@@ -271,32 +280,38 @@ def write_screening_workbook(
         ws.data_validations.append(reason_dv)
 
     n_cols = len(names)
+    id_style = style_template(ws, font=_ID_FONT, fill=_ID_FILL, alignment=TOP)
+    wrap = style_template(ws, alignment=WRAP)
+    wrap_q = style_template(ws, alignment=WRAP, quote=True)
+    info = style_template(ws, fill=_INFO_FILL, alignment=WRAP)
+    info_q = style_template(ws, fill=_INFO_FILL, alignment=WRAP, quote=True)
+    top = style_template(ws, alignment=TOP)
+    i_id, i_title, i_auth, i_year = index["record_id"], index["title"], index["authors"], index["year"]
+    i_jour, i_abs, i_pm, i_doi = index["journal"], index["abstract"], index["pubmed"], index["doi"]
     for r in tqdm(rows, desc="writing workbook", unit="rows", disable=not progress or len(rows) < 2000):
         cells: list[Any] = [None] * n_cols
-        cells[index["record_id"]] = text_cell(ws, None, font=_ID_FONT, fill=_ID_FILL, alignment=TOP)
-        cells[index["record_id"]].value = r.record_id
-        cells[index["title"]] = text_cell(ws, r.title, alignment=WRAP)
-        cells[index["authors"]] = text_cell(ws, _authors(r.authors), alignment=WRAP)
-        cells[index["year"]] = r.year
-        cells[index["journal"]] = text_cell(ws, r.journal, alignment=WRAP)
-        cells[index["abstract"]] = text_cell(ws, r.abstract, alignment=WRAP)
+        cells[i_id] = styled_cell(ws, r.record_id, id_style)
+        cells[i_title] = text_cell(ws, r.title, wrap, wrap_q)
+        if r.authors:
+            cells[i_auth] = text_cell(ws, _authors(r.authors), wrap, wrap_q)
+        cells[i_year] = r.year
+        if r.journal:
+            cells[i_jour] = text_cell(ws, r.journal, wrap, wrap_q)
+        if r.abstract:
+            cells[i_abs] = text_cell(ws, r.abstract, wrap, wrap_q)
         for name in earlier:
             got = r.earlier.get(name)
             dec, why, note = got if got is not None else (None, None, None)
-            cells[index[f"decision by {name}"]] = text_cell(ws, dec, fill=_INFO_FILL, alignment=TOP)
+            cells[index[f"decision by {name}"]] = text_cell(ws, dec, info, info_q)
             if full_text:
-                cells[index[f"reason by {name}"]] = text_cell(ws, why, fill=_INFO_FILL, alignment=WRAP)
-            cells[index[f"note by {name}"]] = text_cell(ws, note, fill=_INFO_FILL, alignment=WRAP)
-        cells[index["decision"]] = text_cell(ws, None, fill=_DECISION_FILL, alignment=TOP)
-        if full_text:
-            cells[index["reason"]] = text_cell(ws, None, fill=_DECISION_FILL, alignment=TOP)
-        cells[index["note"]] = text_cell(ws, None, alignment=WRAP)
+                cells[index[f"reason by {name}"]] = text_cell(ws, why, info, info_q)
+            cells[index[f"note by {name}"]] = text_cell(ws, note, info, info_q)
         if r.pmid:
-            url = f"https://pubmed.ncbi.nlm.nih.gov/{r.pmid}/"
-            cells[index["pubmed"]] = text_cell(ws, r.pmid, hyperlink=url, alignment=TOP)
+            cells[i_pm] = styled_cell(
+                ws, link_formula(f"https://pubmed.ncbi.nlm.nih.gov/{r.pmid}/", r.pmid), top
+            )
         if r.doi:
-            url = f"https://doi.org/{r.doi}"
-            cells[index["doi"]] = text_cell(ws, r.doi, hyperlink=url, alignment=TOP)
+            cells[i_doi] = styled_cell(ws, link_formula(f"https://doi.org/{r.doi}", r.doi), top)
         ws.append(cells)
 
     write_meta(wb, {**meta, "sheet": sheet_name, "stage": stage, "reviewer": reviewer, "rows": len(rows)})
@@ -354,6 +369,7 @@ def read_decisions(
     try:
         meta = read_meta(wb, p)
         reason_required, allowed = rules(meta)
+        total = int(meta["rows"]) if meta.get("rows", "").isdigit() else 0
         name = meta.get("sheet", "")
         if name not in wb.sheetnames or name == META_SHEET:
             name = wb.sheetnames[0]
@@ -381,7 +397,14 @@ def read_decisions(
         blank = 0
         letter = column_letter
         for number, row in enumerate(
-            tqdm(rows, desc="reading workbook", unit="rows", disable=not progress), start=header_row + 1
+            tqdm(
+                rows,
+                desc="reading workbook",
+                unit="rows",
+                total=total or None,
+                disable=not progress or total < 2000,
+            ),
+            start=header_row + 1,
         ):
             raw_id = cell_text(row, id_col)
             raw_dec = cell_text(row, dec_col)
@@ -474,5 +497,8 @@ def title_matches(shown: str | None, stored: str | None) -> bool:
     """
     if shown is None or not stored:
         return True
-    a, b = normalise_text(shown), normalise_text(safe_text(stored))
+    expected = safe_text(stored) or ""
+    if " ".join(shown.split()) == " ".join(expected.split()):
+        return True
+    a, b = normalise_text(shown), normalise_text(expected)
     return a == b or (len(b) > 200 and a[:200] == b[:200])
