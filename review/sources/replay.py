@@ -93,7 +93,7 @@ def repeat_articles(articles: Sequence[str], n: int, *, first_pmid: int = 900000
     """``n`` copies of real articles, cycling through them, each with its own PMID and DOI.
 
     Lets a few real records stand in for a big search (paging, batching, the 9,999 cap), as
-    ``../shared/checks/eutils_replay.py`` does.
+    the acceptance checks' ``eutils_replay.py`` does.
     """
     if not articles:
         raise ValueError("no articles to repeat")
