@@ -37,14 +37,9 @@ def _optional(module: str, name: str) -> Any:
     return getattr(mod, name, None)
 
 
-def _unique_ids(project: Project, record_ids: list[int]) -> set[int]:
-    """Records kept after the latest dedup run (the dedup engineer's definition when available)."""
-    store = project.store
-    method = getattr(store, "unique_record_ids", None)
-    if method is not None:
-        return {int(i) for i in method()}
-    _, removed = store.prisma_dedup_removed()
-    return set(record_ids) - set(removed)
+def _unique_ids(project: Project) -> set[int]:
+    """Records kept after the latest dedup run, plus records added since (dedup's definition)."""
+    return {int(i) for i in project.store.unique_record_ids()}
 
 
 def _outcomes(project: Project) -> list[dict[str, Any]]:
@@ -160,7 +155,7 @@ def collect_counts(
     )
     counts = count_flow(
         store.prisma_identified(),
-        _unique_ids(project, record_ids),
+        _unique_ids(project),
         rows,
         record_ids=record_ids,
         not_retrieved_reasons=reasons + NOT_RETRIEVED_REASONS,
