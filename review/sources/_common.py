@@ -37,6 +37,7 @@ T = TypeVar("T")
 PROGRESS_FROM = 5000
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_BYTES = re.compile(rb"(\r\n|\r|\n)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,20 +115,47 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[Issue]]:
             pass
     try:
         return data.decode("utf-8"), "utf-8", []
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        for encoding in ("cp1252", "latin-1"):
+    except UnicodeDecodeError:
+        pass
+    return _decode_by_line(data)
+
+
+def _decode_by_line(data: bytes) -> tuple[str, str, list[Issue]]:
+    """A file that is not all UTF-8: each line as UTF-8 when it is, else Windows-1252/Latin-1.
+
+    Line by line, one stray byte (a pasted name) does not turn the file's valid UTF-8 accents
+    into mojibake; a file written wholly in Windows-1252 comes out as it would decoded whole.
+    """
+    pieces = _LINE_BREAK_BYTES.split(data)  # text, break, text, break, ...
+    out: list[str] = []
+    legacy: list[int] = []
+    used: set[str] = set()
+    utf8_multibyte = False
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            out.append(piece.decode("ascii"))
+            continue
+        try:
+            out.append(piece.decode("utf-8"))
+            utf8_multibyte = utf8_multibyte or not piece.isascii()
+        except UnicodeDecodeError:
+            legacy.append(i // 2 + 1)
             try:
-                text = data.decode(encoding)
+                out.append(piece.decode("cp1252"))
+                used.add("cp1252")
             except UnicodeDecodeError:
-                continue
-            note = Issue(
-                line,
-                "warning",
-                f"file is not UTF-8 (first bad byte here); read as {encoding}: check accented characters",
-            )
-            return text, encoding, [note]
-    raise AssertionError("latin-1 decodes every byte string")  # pragma: no cover
+                out.append(piece.decode("latin-1"))
+                used.add("latin-1")
+    old = "latin-1" if "latin-1" in used else "cp1252"
+    encoding = f"utf-8+{old}" if utf8_multibyte else old
+    shown = ", ".join(str(n) for n in legacy[:5]) + (", ..." if len(legacy) > 5 else "")
+    note = Issue(
+        legacy[0],
+        "warning",
+        f"{len(legacy)} of the file's lines are not UTF-8 (line {shown}); read as {old}: "
+        "check accented characters",
+    )
+    return "".join(out), encoding, [note]
 
 
 def split_lines(text: str) -> list[str]:

@@ -55,6 +55,14 @@ def test_decode(data: bytes, text: str, encoding: str) -> None:
     assert bool(notes) == (encoding in ("cp1252", "latin-1"))
 
 
+def test_one_stray_byte_does_not_spoil_the_utf8_lines() -> None:
+    data = "TI  - Müller\r\n".encode() + b"AU  - Garc\xeda\r\n" + "AB  - café\r".encode()
+    text, encoding, notes = decode_bytes(data)
+    assert text == "TI  - Müller\r\nAU  - García\r\nAB  - café\r"
+    assert encoding == "utf-8+cp1252"
+    assert notes[0].line == 2 and "1 of the file's lines are not UTF-8 (line 2)" in notes[0].message
+
+
 def test_split_lines_only_on_line_ends() -> None:
     assert split_lines("a\r\nb\rc\nd\x0ce\u2028f\n") == ["a", "b", "c", "d\x0ce\u2028f"]
 
