@@ -20,9 +20,9 @@ What it serves, like PubMed does:
 
 ``faults`` makes the first efetch calls fail, in order, as NCBI's do under load: ``"429"``
 (with ``Retry-After``), ``"500"``, ``"drop"`` (connection closed with no reply),
-``"truncate"`` (a 200 whose XML is cut off halfway), ``"html"`` (an HTML error page) and
-``"error"`` (an ``<ERROR>`` reply). ``esearch_faults`` does the same for esearch calls, and
-``phrase_not_found`` lists phrases reported in esearch's ``ErrorList`` as PubMed does.
+``"truncate"`` (a 200 whose XML is cut off halfway), ``"html"`` (an HTML error page),
+``"error"`` (an ``<ERROR>`` reply) and ``"expired"`` (efetch: the history key is gone).
+``esearch_faults`` does the same for esearch calls, and ``phrase_not_found`` lists phrases reported in esearch's ``ErrorList`` as PubMed does.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Fault kinds a ReplayServer can inject.
-FAULTS = frozenset({"429", "500", "503", "drop", "truncate", "html", "error"})
+FAULTS = frozenset({"429", "500", "503", "drop", "truncate", "html", "error", "expired"})
 _CAP = 9999
 _CAP_ERROR = (
     "Search Backend failed: Exception:\n'retstart' cannot be larger than 9998. For PubMed, "
@@ -387,6 +387,12 @@ class ReplayServer:
                 elif kind == "error" and name == "esearch":
                     self._send(
                         200, _HEAD_SEARCH + "<eSearchResult><ERROR>Invalid query</ERROR></eSearchResult>"
+                    )
+                elif kind == "expired":
+                    self._send(
+                        200,
+                        '<?xml version="1.0" ?><eFetchResult><ERROR>Cannot retrieve query from history'
+                        "</ERROR></eFetchResult>",
                     )
                 elif kind == "error":
                     self._send(

@@ -239,3 +239,11 @@ def test_esearch_paging_and_the_retstart_cap(replay: Any) -> None:
         "maxdate": "2001/06",
     }
     assert server.requests[-1][2]["api_key"] == "test-key"  # sent, but never logged in the reply params
+
+
+def test_expired_history_key_is_searched_again(project: Project, replay: Any) -> None:
+    server = replay(12, faults=["expired"])
+    (run,) = run_searches(project, client=fast_client(server.url), labels=["crps-ketamine"], progress=False)
+    assert run.retrieved == 12
+    names = [name for name, _, _ in server.requests]
+    assert names == ["esearch", "esearch", "efetch", "esearch", "efetch"]
