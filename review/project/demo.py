@@ -369,8 +369,9 @@ def _run_stages(project: Any, report: DemoReport) -> None:
 
         report.step(f"pooling: {pool_project(project, out_dir=out_dir / 'pooling')}")
         for path in sorted((out_dir / "pooling").rglob("*")):
-            if path.suffix in (".png", ".xlsx", ".csv") and path.is_file():
-                report.file(f"pooling {path.suffix[1:]}", path)
+            if path.suffix in (".png", ".svg", ".xlsx", ".csv") and path.is_file():
+                kind = next((k for k in ("forest", "funnel") if path.name.startswith(k)), "")
+                report.file(f"{kind + ' plot' if kind else 'pooled results'} {path.suffix[1:]}", path)
     if _available("review.project.prisma", report, "PRISMA counts and diagram"):
         from review.project.prisma import write_prisma
 
