@@ -39,26 +39,27 @@ def _build(root: Path, n: int) -> object:
         store.store_search_batch(sid, part)
         store.finish_search(sid)
     emb = [Record(source="embase", source_id=f"E{i}", title=f"e{i}") for i in range(n - n_pub)]
-    eids = [rid for rid, _ in store.add_records(emb)]
-    with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO imports (source, file_name, file_hash, format, imported_at, records_in, records_new, "
-            "software_version) VALUES ('embase', 'embase.ris', 'h', 'ris', ?, ?, ?, 'bench')",
-            (now(), len(eids), len(eids)),
-        )
-        conn.executemany(
-            "INSERT INTO import_records (import_id, record_id, position) VALUES (?, ?, ?)",
-            [(cur.lastrowid, rid, i) for i, rid in enumerate(eids)],
-        )
-        run = conn.execute(
-            "INSERT INTO dedup_runs (started_at, finished_at, software_version) VALUES (?, ?, 'bench')",
-            (now(), now()),
-        ).lastrowid
-        removed = eids[: int(n * 0.15)]
-        conn.executemany(
-            "INSERT INTO dedup_groups (run_id, record_id, group_id, kept) VALUES (?, ?, ?, 0)",
-            [(run, rid, i) for i, rid in enumerate(removed)],
-        )
+    run, _ = store.add_import(
+        source="embase",
+        file_name="embase.ris",
+        file_path=None,
+        file_hash="h",
+        fmt="ris",
+        encoding="utf-8",
+        entries=len(emb),
+        records=emb,
+        positions=list(range(len(emb))),
+        issues=[],
+    )
+    eids = store.import_record_ids(run.id)
+    removed = eids[: int(n * 0.15)]
+    store.save_dedup_run(
+        started_at=now(),
+        software_version="bench",
+        params={},
+        groups=[(rid, i, False) for i, rid in enumerate(removed)],
+        pairs=[],
+    )
     gone = set(removed)
     unique = [rid for rid in store.prisma_record_ids() if rid not in gone]
     ta = {rid: ("include" if rid % 20 == 0 else "exclude") for rid in unique}

@@ -36,36 +36,28 @@ def _search(project: Project, label: str, records: list[Record]) -> list[int]:
 
 
 def _import(project: Project, source: str, records: list[Record]) -> list[int]:
-    """An import run as the import stage stores it (imports + import_records rows)."""
-    store = project.store
-    ids = [rid for rid, _ in store.add_records(records)]
-    with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO imports (source, file_name, file_hash, format, imported_at, records_in, records_new, "
-            "software_version) VALUES (?, ?, ?, 'ris', ?, ?, ?, 'test')",
-            (source, f"{source}.ris", f"hash-{source}", now(), len(ids), len(ids)),
-        )
-        conn.executemany(
-            "INSERT INTO import_records (import_id, record_id, position) VALUES (?, ?, ?)",
-            [(cur.lastrowid, rid, pos) for pos, rid in enumerate(ids)],
-        )
-    return ids
+    """An import run of one export file, through the store as the import stage writes it."""
+    run, _ = project.store.add_import(
+        source=source,
+        file_name=f"{source}.ris",
+        file_path=None,
+        file_hash=f"hash-{source}",
+        fmt="ris",
+        encoding="utf-8",
+        entries=len(records),
+        records=records,
+        positions=list(range(len(records))),
+        issues=[],
+    )
+    return project.store.import_record_ids(run.id)
 
 
 def _dedup(project: Project, pairs: list[tuple[int, int]]) -> None:
-    """A finished dedup run keeping the first of each pair."""
-    with project.store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO dedup_runs (started_at, finished_at, software_version, n_records, n_groups) "
-            "VALUES (?, ?, 'test', 0, 0)",
-            (now(), now()),
-        )
-        rows = []
-        for group, (keep, drop) in enumerate(pairs):
-            rows += [(cur.lastrowid, keep, group, 1), (cur.lastrowid, drop, group, 0)]
-        conn.executemany(
-            "INSERT INTO dedup_groups (run_id, record_id, group_id, kept) VALUES (?, ?, ?, ?)", rows
-        )
+    """A finished dedup run keeping the first record of each pair."""
+    groups = [(rid, g, rid == keep) for g, (keep, drop) in enumerate(pairs) for rid in (keep, drop)]
+    project.store.save_dedup_run(
+        started_at=now(), software_version="test", params={}, groups=groups, pairs=[]
+    )
 
 
 def _screen(project: Project, stage: str, decisions: dict[int, tuple[str, str | None]]) -> None:
