@@ -22,7 +22,8 @@ What it serves, like PubMed does:
 (with ``Retry-After``), ``"500"``, ``"drop"`` (connection closed with no reply),
 ``"truncate"`` (a 200 whose XML is cut off halfway), ``"html"`` (an HTML error page),
 ``"error"`` (an ``<ERROR>`` reply) and ``"expired"`` (efetch: the history key is gone).
-``esearch_faults`` does the same for esearch calls, and ``phrase_not_found`` lists phrases reported in esearch's ``ErrorList`` as PubMed does.
+``esearch_faults`` does the same for esearch calls, and ``phrase_not_found`` lists phrases
+reported in esearch's ``ErrorList`` as PubMed does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -166,6 +168,18 @@ def _to_date(text: str, *, end: bool) -> dt.date:
     return dt.date(y, m or 1, d or 1)
 
 
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that stays quiet when a client hangs up (a time-out test does)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class ReplayServer:
     """A threaded HTTP server on 127.0.0.1 answering esearch/efetch from a list of articles.
 
@@ -234,8 +248,7 @@ class ReplayServer:
         self.calls = {"esearch": 0, "efetch": 0}
         self._history: dict[str, list[str]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._thread: threading.Thread | None = None
 
     @property

@@ -247,3 +247,11 @@ def test_expired_history_key_is_searched_again(project: Project, replay: Any) ->
     assert run.retrieved == 12
     names = [name for name, _, _ in server.requests]
     assert names == ["esearch", "esearch", "efetch", "esearch", "efetch"]
+
+
+def test_timeouts_are_retried_then_reported(replay: Any) -> None:
+    server = replay(3, delay=1.0)
+    client = fast_client(server.url, timeout=0.2, max_attempts=2)
+    with pytest.raises(EntrezError, match=r"efetch .* failed 2 times; last error: timed out after 0.2s"):
+        client.efetch_ids(["90000001"])
+    assert len(client.retries) == 1
