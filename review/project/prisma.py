@@ -72,7 +72,7 @@ def _split_ids(value: Any) -> list[int]:
     return out
 
 
-def _studies(project: Project) -> tuple[dict[int, str] | None, set[str] | None]:
+def _studies(project: Project, notes: list[Problem]) -> tuple[dict[int, str] | None, set[str] | None]:
     """Record -> study links and studies with a pooled result, from extraction's effect table.
 
     Links come from ``review.project.extract.study_records(project) -> {record_id: study}``
@@ -82,15 +82,21 @@ def _studies(project: Project) -> tuple[dict[int, str] | None, set[str] | None]:
     it (if pooling offers that function), else when it has an effect row in a comparison,
     outcome and window of the analysis plan that holds at least two studies (what pooling
     combines).
-    Returns (None, None) while there is no extraction yet.
+    Returns (None, None) while there is no extraction yet; when the effect table cannot be
+    built, says why in ``notes`` (a warning: studies are then counted one per report).
     """
     func = _optional("extract", "effect_table")
     if func is None:
         return None, None
     try:
         table = func(project)
-    except ReviewError:
-        return None, None  # nothing extracted yet
+    except ReviewError as exc:
+        notes.append(
+            Problem(
+                "extraction", f"no effect table ({exc}): studies counted one per report", severity="warning"
+            )
+        )
+        return None, None
     if not isinstance(table, pd.DataFrame) or table.empty or "study" not in table.columns:
         return None, None
     study_of: dict[int, str] = {}
@@ -137,6 +143,7 @@ def collect_counts(
     """
     store = project.store
     record_ids = store.prisma_record_ids()
+    extra: list[Problem] = []
     if isinstance(outcomes, pd.DataFrame):
         rows: list[Mapping[str, Any]] = [
             {str(k): v for k, v in r.items()} for r in outcomes.to_dict("records")
@@ -146,7 +153,7 @@ def collect_counts(
     else:
         rows = list(outcomes)
     if study_of is None and pooled_studies is None:
-        study_of, pooled = _studies(project)
+        study_of, pooled = _studies(project, extra)
         pooled_studies = pooled
     reasons = tuple(
         r
@@ -162,7 +169,6 @@ def collect_counts(
         study_of=study_of,
         pooled_studies=pooled_studies,
     )
-    extra: list[Problem] = []
     for run in store.prisma_search_runs():
         if run["status"] != "complete":
             extra.append(

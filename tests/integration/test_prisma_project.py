@@ -218,3 +218,20 @@ def test_reports_of_one_trial_count_as_one_study_and_pooled_studies_from_the_eff
     # Sigtermans and Schwartzman share a pooled cell; Other 2010 stands alone
     assert (data["total_studies_ma"], data["total_reports_ma"]) == (1, 2)
     assert any("not among the included studies" in p["message"] for p in data["problems"])
+
+
+def test_an_effect_table_that_cannot_be_built_is_a_warning(
+    project: Project, filled: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import review.project.prisma as mod
+    from review.errors import StudyDataError
+
+    def broken(p: Project) -> None:
+        raise StudyDataError("arm 2 has no n", study="Smith 2019")
+
+    real = mod._optional
+    monkeypatch.setattr(mod, "_optional", lambda m, n: broken if n == "effect_table" else real(m, n))
+    data = prisma_counts(project)
+    assert (data["new_studies"], data["total_studies_ma"]) == (2, None)
+    assert [p["where"] for p in data["problems"]] == ["extraction"]
+    assert "arm 2 has no n" in data["problems"][0]["message"]
