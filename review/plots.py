@@ -211,12 +211,13 @@ def forest_plot(
     xlabel = name + (f" ({unit})" if unit else "") + (" (log scale)" if ratio else "")
     ax.set_xlabel(xlabel, fontsize=fs + 1)
     left, right = _favours(lower_is_better, experimental, control)
+    anchor = min(0.85, max(0.15, (null - xmin) / (xmax - xmin)))
     ax.annotate(
-        "← " + left, xy=(0.48, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+        "← " + left, xy=(anchor - 0.02, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
         ha="right", va="top", fontsize=fs,
     )
     ax.annotate(
-        right + " →", xy=(0.52, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+        right + " →", xy=(anchor + 0.02, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
         ha="left", va="top", fontsize=fs,
     )
     het = f"Heterogeneity: Q = {result.q:.2f}, df = {result.q_df} ({_p(result.q_pval)}); I² = {result.i2:.0f}%"

@@ -70,7 +70,7 @@ EGGER_MIN_K = 10  # Cochrane Handbook 13.3.5.4: tests for funnel asymmetry need 
 
 
 def _slug(*parts: str) -> str:
-    text = "_".join(parts).lower()
+    text = "_".join(parts).lower().replace("<=", " le ").replace(">=", " ge ").replace("<", " lt ").replace(">", " gt ")
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:90]
 
 
@@ -105,7 +105,7 @@ def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hks
             continue
         x = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
         keep = np.isfinite(x)
-        if keep.sum() < 3 or np.ptp(x[keep]) == 0:
+        if keep.sum() < 4 or np.ptp(x[keep]) == 0:
             continue
         try:
             reg = meta_regression(
@@ -118,7 +118,7 @@ def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hks
         r2 = f", R² {reg.r2:.0f}%" if reg.r2 is not None else ""
         out.append(
             f"{col}: slope {s.estimate:.3g}{scale} per unit (95% CI {s.ci_low:.3g} to {s.ci_high:.3g}), "
-            f"P = {s.pval:.3g}, k = {reg.k}{r2}"
+            f"P = {s.pval:.3g}, k = {reg.k}{r2}" + (" (exploratory: k < 10)" if reg.k < 10 else "")
         )
     return "; ".join(out)
 
