@@ -17,6 +17,7 @@ as initials, pages as '221-8' instead of '221-228', a trailing full stop or '[Re
 from __future__ import annotations
 
 import csv
+import os
 import random
 import resource
 import subprocess
@@ -144,13 +145,13 @@ def run_one(n: int) -> None:
     from review.dedup import find_duplicates
 
     records, planted = make_records(n)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = find_duplicates(records)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     found = n - outcome.n_groups
     print(
-        f"{n:>7} records: {secs:6.1f} s  peak memory {peak_mb:7.0f} MB  "
+        f"{n:>7} records: {secs:6.1f} s wall ({cpu:5.1f} s CPU)  peak memory {peak_mb:7.0f} MB  "
         f"{outcome.n_candidates:>9} candidate pairs  duplicates found {found} / planted {planted}",
         flush=True,
     )
@@ -184,7 +185,11 @@ def main(argv: list[str]) -> int:
         all_pairs(int(argv[1]))
         return 0
     sizes = [int(a) for a in argv] or [10_000, 50_000, 100_000]
-    print(f"review dedup scale benchmark ({time.strftime('%Y-%m-%d')}); blocked fuzzy matching:")
+    load = os.getloadavg()[0]
+    print(
+        f"review dedup scale benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+        f"load average {load:.1f}); blocked fuzzy matching:"
+    )
     for n in sizes:
         subprocess.run([sys.executable, __file__, "--one", str(n)], check=True)
     print("for comparison:")
