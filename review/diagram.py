@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 __all__ = ["draw_prisma", "prisma_figure"]
 
@@ -282,12 +282,17 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
     def rect(x: float, yb: float, w: float, h: float, fill: str, lw: float = 0.9) -> None:
         ax.add_patch(Rectangle((x, yb), w, h, facecolor=fill, edgecolor=INK, linewidth=lw, joinstyle="miter"))
 
+    def rounded(x: float, yb: float, w: float, h: float, fill: str) -> None:
+        """A title or phase box: rounded corners, as in the PRISMA 2020 template."""
+        style = f"round,pad=0,rounding_size={min(0.1, w / 4, h / 4):.3f}"
+        ax.add_patch(
+            FancyBboxPatch((x, yb), w, h, boxstyle=style, facecolor=fill, edgecolor=INK, linewidth=0.9)
+        )
+
     # titles over the columns
     for (_, a, b, fill), text in zip(heads, head_text, strict=True):
         top = total_h - MARGIN
-        ax.add_patch(
-            Rectangle((a, top - head_h), b - a, head_h, facecolor=fill, edgecolor=INK, linewidth=0.9)
-        )
+        rounded(a, top - head_h, b - a, head_h, fill)
         ax.text(
             (a + b) / 2,
             top - head_h / 2,
@@ -304,7 +309,7 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
     for label, first, end in bars:
         top = row_top[first]
         bottom = row_top[end] - heights[end]
-        rect(MARGIN, bottom, SIDE_W, top - bottom, BLUE)
+        rounded(MARGIN, bottom, SIDE_W, top - bottom, BLUE)
         ax.text(
             MARGIN + SIDE_W / 2,
             (top + bottom) / 2,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.patches import Rectangle
+from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from review.diagram import draw_prisma, prisma_figure
 from review.errors import StoreError
@@ -273,7 +273,7 @@ def test_diagram_text_stays_inside_boxes_and_boxes_do_not_overlap(case: str) -> 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     ax = fig.axes[0]
-    rects = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, Rectangle)]
+    rects = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, Rectangle | FancyBboxPatch)]
     assert len(rects) >= 12  # header, 3 side bars, 9+ flow boxes
     for t in ax.texts:
         bb = t.get_window_extent(renderer)
