@@ -23,10 +23,26 @@ from review.records import Record
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "protocols" / "ketamine-crps.yaml"
-WORDS = (
-    "ketamine complex regional pain syndrome randomised trial infusion placebo neuropathic "
-    "allodynia sympathetic block bisphosphonate physiotherapy outcome follow-up patients"
-).split()
+WORDS = [
+    "ketamine",
+    "complex",
+    "regional",
+    "pain",
+    "syndrome",
+    "randomised",
+    "trial",
+    "infusion",
+    "placebo",
+    "neuropathic",
+    "allodynia",
+    "sympathetic",
+    "block",
+    "bisphosphonate",
+    "physiotherapy",
+    "outcome",
+    "follow-up",
+    "patients",
+]
 
 
 def _text(rng: random.Random, chars: int) -> str:
