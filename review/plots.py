@@ -14,14 +14,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from numpy.typing import ArrayLike  # noqa: E402
-from scipy import stats  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+from scipy import stats
 
-from review.effects import RATIO_MEASURES  # noqa: E402
-from review.pooling import MetaResult  # noqa: E402
+from review.effects import RATIO_MEASURES
+from review.pooling import MetaResult
 
 __all__ = ["MEASURE_NAMES", "forest_plot", "funnel_plot"]
 
@@ -153,7 +153,14 @@ def forest_plot(
     header_y = k + 0.6
     ax_l.text(0.0, header_y, "Study", fontsize=fs, fontweight="bold", va="center")
     name = MEASURE_NAMES.get(measure, measure)
-    ax_r.text(0.02, header_y, f"{measure if measure != 'GEN' else 'Effect'} [95% CI]", fontsize=fs, fontweight="bold", va="center")
+    ax_r.text(
+        0.02,
+        header_y,
+        f"{measure if measure != 'GEN' else 'Effect'} [95% CI]",
+        fontsize=fs,
+        fontweight="bold",
+        va="center",
+    )
     ax_r.text(0.98, header_y, "Weight", fontsize=fs, fontweight="bold", va="center", ha="right")
     max_label = 48
     wmax = float(np.nanmax(w)) if np.any(np.isfinite(w)) else 1.0
@@ -163,8 +170,16 @@ def forest_plot(
         if len(lab) > max_label:
             lab = lab[: max_label - 1] + "…"
         ax_l.text(0.0, r, lab, fontsize=fs, va="center")
-        ax_r.text(0.02, r, f"{_num(y[i], ratio)} [{_num(lo[i], ratio)}, {_num(hi[i], ratio)}]", fontsize=fs, va="center")
-        ax_r.text(0.98, r, f"{w[i]:.1f}%" if math.isfinite(w[i]) else "-", fontsize=fs, va="center", ha="right")
+        ax_r.text(
+            0.02,
+            r,
+            f"{_num(y[i], ratio)} [{_num(lo[i], ratio)}, {_num(hi[i], ratio)}]",
+            fontsize=fs,
+            va="center",
+        )
+        ax_r.text(
+            0.98, r, f"{w[i]:.1f}%" if math.isfinite(w[i]) else "-", fontsize=fs, va="center", ha="right"
+        )
         a, b = max(lo[i], xmin), min(hi[i], xmax)
         ax.plot([a, b], [r, r], color="black", lw=0.9, solid_capstyle="butt")
         if lo[i] < xmin:
@@ -183,7 +198,14 @@ def forest_plot(
     if result.test == "knha":
         pooled_label += ", HKSJ"
     ax_l.text(0.0, dy, f"Total ({pooled_label})", fontsize=fs, va="center", fontweight="bold")
-    ax_r.text(0.02, dy, f"{_num(est, ratio)} [{_num(cl, ratio)}, {_num(ch, ratio)}]", fontsize=fs, va="center", fontweight="bold")
+    ax_r.text(
+        0.02,
+        dy,
+        f"{_num(est, ratio)} [{_num(cl, ratio)}, {_num(ch, ratio)}]",
+        fontsize=fs,
+        va="center",
+        fontweight="bold",
+    )
     ax_r.text(0.98, dy, "100%", fontsize=fs, va="center", ha="right", fontweight="bold")
     has_pi = result.tau2 is not None and result.method not in ("FE", "MH", "PETO")
     if has_pi:
@@ -191,7 +213,11 @@ def forest_plot(
         ax.plot([max(result.pi_low, xmin), min(result.pi_high, xmax)], [py, py], color="#c00000", lw=2.2)
         ax_l.text(0.0, py, "Prediction interval", fontsize=fs, va="center")
         ax_r.text(
-            0.02, py, f"[{_num(result.pi_low, ratio)}, {_num(result.pi_high, ratio)}]", fontsize=fs, va="center"
+            0.02,
+            py,
+            f"[{_num(result.pi_low, ratio)}, {_num(result.pi_high, ratio)}]",
+            fontsize=fs,
+            va="center",
         )
 
     null = 0.0
@@ -202,7 +228,11 @@ def forest_plot(
     for s in ("left", "right", "top"):
         ax.spines[s].set_visible(False)
     if ratio:
-        ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if xmin <= math.log(t) <= xmax]
+        ticks = [
+            t
+            for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+            if xmin <= math.log(t) <= xmax
+        ]
         if len(ticks) < 3:
             ticks = [float(f"{math.exp(t):.2g}") for t in np.linspace(xmin, xmax, 5)]
         ax.set_xticks([math.log(t) for t in ticks])
@@ -213,14 +243,28 @@ def forest_plot(
     left, right = _favours(lower_is_better, experimental, control)
     anchor = min(0.85, max(0.15, (null - xmin) / (xmax - xmin)))
     ax.annotate(
-        "← " + left, xy=(anchor - 0.02, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
-        ha="right", va="top", fontsize=fs,
+        "← " + left,
+        xy=(anchor - 0.02, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=fs,
     )
     ax.annotate(
-        right + " →", xy=(anchor + 0.02, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
-        ha="left", va="top", fontsize=fs,
+        right + " →",
+        xy=(anchor + 0.02, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=fs,
     )
-    het = f"Heterogeneity: Q = {result.q:.2f}, df = {result.q_df} ({_p(result.q_pval)}); I² = {result.i2:.0f}%"
+    het = (
+        f"Heterogeneity: Q = {result.q:.2f}, df = {result.q_df} ({_p(result.q_pval)}); I² = {result.i2:.0f}%"
+    )
     if has_pi and result.tau2 is not None:
         het = f"Heterogeneity: τ² = {result.tau2:.3g}; " + het[len("Heterogeneity: ") :]
     stat_name = f"t({result.df})" if result.test == "knha" else "Z"
@@ -230,8 +274,14 @@ def forest_plot(
         fig.text(0.01, 1 - 0.3 / height, title, fontsize=fs + 3, fontweight="bold", va="center")
     if illustrative:
         fig.text(
-            0.99, 1 - (0.3 + (0.3 if title else 0)) / height, _ILLUSTRATIVE, fontsize=fs + 1, color="#c00000",
-            fontweight="bold", ha="right", va="center",
+            0.99,
+            1 - (0.3 + (0.3 if title else 0)) / height,
+            _ILLUSTRATIVE,
+            fontsize=fs + 1,
+            color="#c00000",
+            fontweight="bold",
+            ha="right",
+            va="center",
         )
     return _save(fig, path)
 
@@ -268,7 +318,9 @@ def funnel_plot(
     ax.set_xlabel(name + (" (log scale)" if ratio else ""))
     if ratio:
         lo, hi = ax.get_xlim()
-        ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= math.log(t) <= hi]
+        ticks = [
+            t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= math.log(t) <= hi
+        ]
         if len(ticks) >= 2:
             ax.set_xticks([math.log(t) for t in ticks])
             ax.set_xticklabels([f"{t:g}" for t in ticks])
@@ -278,6 +330,8 @@ def funnel_plot(
     ax.set_title(heading, fontsize=10)
     ax.legend(fontsize=8, loc="lower right", frameon=False)
     if illustrative:
-        fig.text(0.99, 0.01, _ILLUSTRATIVE, fontsize=8, color="#c00000", ha="right", va="bottom", fontweight="bold")
+        fig.text(
+            0.99, 0.01, _ILLUSTRATIVE, fontsize=8, color="#c00000", ha="right", va="bottom", fontweight="bold"
+        )
     fig.tight_layout()
     return _save(fig, path)

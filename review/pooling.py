@@ -194,8 +194,8 @@ def _as_arrays(yi: ArrayLike, vi: ArrayLike, labels: Sequence[str] | None) -> tu
 def _proj(w: Floats, X: Floats) -> tuple[Floats, Floats]:
     """(X'WX)^-1 and the residual-maker P = W - W X (X'WX)^-1 X' W (Viechtbauer 2005, eq. 6)."""
     WX = w[:, None] * X
-    inv = np.linalg.inv(X.T @ WX)
-    P = np.diag(w) - WX @ inv @ WX.T
+    inv: Floats = np.asarray(np.linalg.inv(X.T @ WX), dtype=float)
+    P: Floats = np.diag(w) - WX @ inv @ WX.T
     return inv, P
 
 
@@ -250,8 +250,8 @@ def _tau2_pm(y: Floats, v: Floats, X: Floats) -> float:
 def _reml_ll(y: Floats, v: Floats, X: Floats, tau2: float) -> float:
     """Restricted log-likelihood up to a constant (Viechtbauer 2005, eq. 9)."""
     w = 1.0 / (v + tau2)
-    inv, P = _proj(w, X)
-    sign, logdet = np.linalg.slogdet(X.T @ (w[:, None] * X))
+    _, P = _proj(w, X)
+    _, logdet = np.linalg.slogdet(X.T @ (w[:, None] * X))
     return float(-0.5 * np.sum(np.log(v + tau2)) - 0.5 * logdet - 0.5 * (y @ P @ y))
 
 
@@ -326,7 +326,7 @@ def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float 
         notes.append("one study: tau² set to 0 (as metafor)")
     tau2 = _estimate_tau2(method, y, v, X)
     w = 1.0 / (v + tau2)
-    inv, P = _proj(w, X)
+    inv, _ = _proj(w, X)
     beta = inv @ (X.T @ (w * y))
     vb = inv.copy()
     df: int | None = None
@@ -719,6 +719,7 @@ def mantel_haenszel(
     a, b, c, d = _tables(ai, n1i, ci, n2i)
     n1, n2 = a + b, c + d
     N = n1 + n2
+    wts: Floats
     if measure == "OR":
         R, S = a * d / N, b * c / N
         if R.sum() == 0 or S.sum() == 0:
@@ -739,10 +740,10 @@ def mantel_haenszel(
             raise StudyDataError(
                 "Mantel-Haenszel risk ratio is undefined: no events in one of the arms in any study"
             )
-        R, S = np.sum(a * n2 / N), np.sum(c * n1 / N)
-        beta = float(np.log(R / S))
-        se = float(np.sqrt(np.sum((n1 / N) * (n2 / N) * (a + c) - (a / N) * c) / (R * S)))
-        wts = c * n1 / N
+        r_sum, s_sum = float(np.sum(a * n2 / N)), float(np.sum(c * n1 / N))
+        beta = float(np.log(r_sum / s_sum))
+        se = float(np.sqrt(np.sum((n1 / N) * (n2 / N) * (a + c) - (a / N) * c) / (r_sum * s_sum)))
+        wts = np.asarray(c * n1 / N, dtype=float)
     else:
         W = np.sum(n1 * n2 / N)
         beta = float(np.sum(a * (n2 / N) - c * (n1 / N)) / W)

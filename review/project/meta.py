@@ -99,6 +99,7 @@ def read_studies(path: str | Path) -> StudyTable:
 
 def _shape(table: StudyTable, measure: str | None) -> str:
     cols = set(table.header)
+    need: tuple[str, ...]
     if measure in CONTINUOUS_MEASURES:
         need = CONTINUOUS
     elif measure in BINARY_MEASURES:
@@ -211,7 +212,9 @@ def run_meta(
     eff_measure = "GEN" if shape == "generic" else str(measure)
     if method in ("MH", "PETO"):
         if shape != "binary":
-            raise InputError(f"--method {method} needs binary data (study,events1,n1,events2,n2)", path=table.path)
+            raise InputError(
+                f"--method {method} needs binary data (study,events1,n1,events2,n2)", path=table.path
+            )
         if method == "PETO" and eff_measure != "OR":
             raise InputError("--method PETO pools odds ratios only; use --measure OR", path=table.path)
         if hksj:
@@ -235,11 +238,20 @@ def run_meta(
             )
             yi, vi = es.yi, es.vi
         else:
-            es = escalc(eff_measure, labels=labels, ai=cols["events1"], n1i=cols["n1"], ci=cols["events2"], n2i=cols["n2"])
+            es = escalc(
+                eff_measure,
+                labels=labels,
+                ai=cols["events1"],
+                n1i=cols["n1"],
+                ci=cols["events2"],
+                n2i=cols["n2"],
+            )
             yi, vi = es.yi, es.vi
         for i in range(len(labels)):
             if not (np.isfinite(vi[i]) and vi[i] > 0):
-                raise table.error(i, "the sampling variance is 0 (both SDs are 0?); the study cannot be weighted")
+                raise table.error(
+                    i, "the sampling variance is 0 (both SDs are 0?); the study cannot be weighted"
+                )
         result: dict[str, Any] = {"measure": eff_measure, "method": method, "hksj": hksj}
         if method == "MH":
             res = mantel_haenszel(cols["events1"], cols["n1"], cols["events2"], cols["n2"], eff_measure)
@@ -263,12 +275,17 @@ def run_meta(
         egger_method = method if method in ("FE", "DL", "REML", "PM") else "FE"
         if len(labels) >= 3:
             eg = egger_test(yi, vi, egger_method, hksj)
-            result["egger"] = {"stat": _clean(eg.stat), "pval": _clean(eg.pval), "limit_estimate": _clean(eg.limit_estimate)}
+            result["egger"] = {
+                "stat": _clean(eg.stat),
+                "pval": _clean(eg.pval),
+                "limit_estimate": _clean(eg.limit_estimate),
+            }
         else:
             result["egger"] = None
         if len(labels) >= 2 and method in ("FE", "DL", "REML", "PM"):
             result["leave_one_out"] = [
-                {"omitted": labels[i], **_summary(r)} for i, r in enumerate(leave_one_out(yi, vi, method, hksj))
+                {"omitted": labels[i], **_summary(r)}
+                for i, r in enumerate(leave_one_out(yi, vi, method, hksj))
             ]
     except StudyDataError as exc:
         raise InputError(str(exc), path=table.path) from exc
@@ -288,7 +305,9 @@ def _moderator(
     table: StudyTable, yi: np.ndarray, vi: np.ndarray, column: str, method: str, hksj: bool
 ) -> dict[str, Any]:
     if column not in table.header:
-        raise InputError(f"--mod column {column!r} is not in the header ({', '.join(table.header)})", path=table.path)
+        raise InputError(
+            f"--mod column {column!r} is not in the header ({', '.join(table.header)})", path=table.path
+        )
     x = table.numbers(column, allow_missing=True)
     keep = np.isfinite(x)
     dropped = [table.labels[i] for i in np.flatnonzero(~keep)]
@@ -428,5 +447,7 @@ def format_meta(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"{'study':<{width}}  {'yi':>10}  {'vi':>10}  {'weight %':>8}")
     for s in result["studies"]:
-        lines.append(f"{s['study']:<{width}}  {_fmt(s['yi']):>10}  {_fmt(s['vi']):>10}  {_fmt(s['weight'], 2):>8}")
+        lines.append(
+            f"{s['study']:<{width}}  {_fmt(s['yi']):>10}  {_fmt(s['vi']):>10}  {_fmt(s['weight'], 2):>8}"
+        )
     return "\n".join(lines)

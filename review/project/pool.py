@@ -70,7 +70,14 @@ EGGER_MIN_K = 10  # Cochrane Handbook 13.3.5.4: tests for funnel asymmetry need 
 
 
 def _slug(*parts: str) -> str:
-    text = "_".join(parts).lower().replace("<=", " le ").replace(">=", " ge ").replace("<", " lt ").replace(">", " gt ")
+    text = (
+        "_".join(parts)
+        .lower()
+        .replace("<=", " le ")
+        .replace(">=", " ge ")
+        .replace("<", " lt ")
+        .replace(">", " gt ")
+    )
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:90]
 
 
@@ -109,7 +116,12 @@ def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hks
             continue
         try:
             reg = meta_regression(
-                rows["yi"].to_numpy(float)[keep], rows["vi"].to_numpy(float)[keep], x[keep], method, hksj, name=col
+                rows["yi"].to_numpy(float)[keep],
+                rows["vi"].to_numpy(float)[keep],
+                x[keep],
+                method,
+                hksj,
+                name=col,
             )
         except StudyDataError:
             continue
@@ -128,7 +140,9 @@ def _subgroup_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj
     for col in columns:
         if col not in rows.columns:
             continue
-        vals = rows[col].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
+        vals = rows[col].map(
+            lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+        )
         keep = (vals != "").to_numpy()
         groups = vals[keep].tolist()
         if len(set(groups)) < 2:
@@ -163,7 +177,11 @@ def pool_effects(
         measures = sorted(set(rows["measure"].astype(str))) if len(rows) else [outcome.measure]
         measure = outcome.measure if outcome.measure in measures else measures[0]
         rows = rows[rows["measure"].astype(str) == measure] if len(rows) else rows
-        rows = rows[np.isfinite(rows["yi"].astype(float)) & np.isfinite(rows["vi"].astype(float))] if len(rows) else rows
+        rows = (
+            rows[np.isfinite(rows["yi"].astype(float)) & np.isfinite(rows["vi"].astype(float))]
+            if len(rows)
+            else rows
+        )
         ratio = measure in RATIO_MEASURES
         k = len(rows)
         a: dict[str, Any] = {
@@ -176,7 +194,9 @@ def pool_effects(
             "method": method,
             "hksj": hksj,
             "k": k,
-            "participants": int(pd.to_numeric(rows["n1"]).sum() + pd.to_numeric(rows["n2"]).sum()) if k else 0,
+            "participants": int(pd.to_numeric(rows["n1"]).sum() + pd.to_numeric(rows["n2"]).sum())
+            if k
+            else 0,
             "illustrative": bool(k and rows["illustrative"].map(_truthy).any()),
             "studies": "; ".join(rows["study"].astype(str)) if k else "",
             "rob_high": int(rows["rob_overall"].astype(str).str.lower().str.contains("high").sum())

@@ -182,7 +182,7 @@ def write_results_workbook(
     for note in notes:
         r += 1
         ws.cell(row=r, column=1, value=safe_text(note))
-    ws.freeze_panes = ws.cell(row=start_row + 2, column=3)
+    ws.freeze_panes = f"C{start_row + 2}"
 
     # One sheet per outcome domain.
     used = {"summary"}

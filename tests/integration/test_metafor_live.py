@@ -49,7 +49,9 @@ def _have_metafor() -> bool:
     if shutil.which("Rscript") is None:
         return False
     p = subprocess.run(
-        ["Rscript", "-e", "suppressMessages({library(metafor); library(jsonlite)})"], capture_output=True, timeout=60
+        ["Rscript", "-e", "suppressMessages({library(metafor); library(jsonlite)})"],
+        capture_output=True,
+        timeout=60,
     )
     return p.returncode == 0
 

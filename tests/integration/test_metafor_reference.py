@@ -25,17 +25,35 @@ from review.pooling import egger_test, leave_one_out
 from review.project.meta import run_meta
 
 OURS = Path(__file__).resolve().parents[1] / "data" / "metafor"
-KEYS = ("k", "estimate", "se", "ci_low", "ci_high", "pval", "tau2", "i2", "h2", "q", "q_pval", "pi_low", "pi_high")
+KEYS = (
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pval",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_pval",
+    "pi_low",
+    "pi_high",
+)
 REL, ABS = 1e-6, 1e-9
 
 
 def _close(got: Any, want: Any, what: str, rel: float = REL, absol: float = ABS) -> None:
     assert got is not None, f"{what}: missing (want {want})"
-    assert math.isclose(float(got), float(want), rel_tol=rel, abs_tol=absol), f"{what}: got {got}, want {want}"
+    assert math.isclose(float(got), float(want), rel_tol=rel, abs_tol=absol), (
+        f"{what}: got {got}, want {want}"
+    )
 
 
 def _files(folder: Path, suffix: str) -> list[Path]:
-    return sorted(p for p in folder.glob(f"*{suffix}") if suffix != ".expected.json" or p.name.count(".") == 2)
+    return sorted(
+        p for p in folder.glob(f"*{suffix}") if suffix != ".expected.json" or p.name.count(".") == 2
+    )
 
 
 def _run(csv: Path, measure: str, method: str, **kw: Any) -> dict[str, Any]:
@@ -129,7 +147,9 @@ def _check_subgroups(exp_path: Path) -> int:
 
 def _check_extras(path: Path) -> int:
     exp = json.loads(path.read_text())
-    studies = json.loads(path.with_name(path.name.replace(".extras.json", ".expected.json")).read_text())["studies"]
+    studies = json.loads(path.with_name(path.name.replace(".extras.json", ".expected.json")).read_text())[
+        "studies"
+    ]
     yi = [s["yi"] for s in studies]
     vi = [s["vi"] for s in studies]
     n = 0
@@ -137,9 +157,18 @@ def _check_extras(path: Path) -> int:
         loo = leave_one_out(yi, vi, method)
         ref = block["leave1out"]
         for i, r in enumerate(loo):
-            for key, attr in (("estimate", "estimate"), ("se", "se"), ("pval", "pval"), ("ci_low", "ci_low"),
-                              ("ci_high", "ci_high"), ("q", "q"), ("q_pval", "q_pval"), ("tau2", "tau2"),
-                              ("i2", "i2"), ("h2", "h2")):
+            for key, attr in (
+                ("estimate", "estimate"),
+                ("se", "se"),
+                ("pval", "pval"),
+                ("ci_low", "ci_low"),
+                ("ci_high", "ci_high"),
+                ("q", "q"),
+                ("q_pval", "q_pval"),
+                ("tau2", "tau2"),
+                ("i2", "i2"),
+                ("h2", "h2"),
+            ):
                 _close(getattr(r, attr), ref[key][i], f"{path.name}:{method} leave1out[{i}].{key}")
                 n += 1
         if block.get("egger"):
@@ -180,9 +209,30 @@ def test_shared_references_agree(shared: Path) -> None:
 
 def test_own_reference_grid_is_complete() -> None:
     names = {p.name for p in OURS.glob("*.json")}
-    for stem in ("k1_GEN", "k2_GEN", "k3_MD", "k3_SMD", "homog_GEN", "huge_GEN", "zeros_OR", "zeros_RR", "zeros_RD",
-                 "niel_OR", "niel_RR", "niel_RD", "yusuf6_OR", "yusuf6_RR", "curtis40_MD", "curtis40_SMD",
-                 "curtis40_ROM", "raud_GEN", "bin1_OR", "bin1_RR", "bin1_RD", "dup_RR"):
+    for stem in (
+        "k1_GEN",
+        "k2_GEN",
+        "k3_MD",
+        "k3_SMD",
+        "homog_GEN",
+        "huge_GEN",
+        "zeros_OR",
+        "zeros_RR",
+        "zeros_RD",
+        "niel_OR",
+        "niel_RR",
+        "niel_RD",
+        "yusuf6_OR",
+        "yusuf6_RR",
+        "curtis40_MD",
+        "curtis40_SMD",
+        "curtis40_ROM",
+        "raud_GEN",
+        "bin1_OR",
+        "bin1_RR",
+        "bin1_RD",
+        "dup_RR",
+    ):
         assert f"{stem}.expected.json" in names, stem
     for stem in ("curtis40_ROM", "raud_GEN"):
         assert f"{stem}.mods.expected.json" in names

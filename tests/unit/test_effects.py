@@ -103,7 +103,9 @@ def test_bad_input_names_the_study(measure: str, arrays: dict[str, list[float]],
     st.floats(0.1, 20),
     st.integers(2, 500),
 )
-def test_swapping_arms_negates_md_and_smd(m1: float, s1: float, n1: int, m2: float, s2: float, n2: int) -> None:
+def test_swapping_arms_negates_md_and_smd(
+    m1: float, s1: float, n1: int, m2: float, s2: float, n2: int
+) -> None:
     for measure in ("MD", "SMD"):
         a = escalc(measure, m1i=[m1], sd1i=[s1], n1i=[n1], m2i=[m2], sd2i=[s2], n2i=[n2])
         b = escalc(measure, m1i=[m2], sd1i=[s2], n1i=[n2], m2i=[m1], sd2i=[s1], n2i=[n1])

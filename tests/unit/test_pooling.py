@@ -27,7 +27,9 @@ Y = np.array([-0.89, -1.59, -1.35, -1.44, -0.22, -0.79, -1.62, 0.01, -0.47, -1.3
 V = np.array([0.326, 0.195, 0.415, 0.020, 0.051, 0.007, 0.223, 0.004, 0.056, 0.073, 0.012, 0.532, 0.071])
 
 studies = st.lists(
-    st.tuples(st.floats(-3, 3, allow_nan=False), st.floats(0.01, 2.0, allow_nan=False)), min_size=2, max_size=15
+    st.tuples(st.floats(-3, 3, allow_nan=False), st.floats(0.01, 2.0, allow_nan=False)),
+    min_size=2,
+    max_size=15,
 )
 
 
@@ -61,7 +63,9 @@ def test_dersimonian_laird_by_hand() -> None:
     assert res.estimate == pytest.approx(np.sum(ws * Y) / np.sum(ws), rel=1e-12)
     # I² from tau² and the typical within-study variance equals (Q - df)/Q for DL
     assert res.i2 == pytest.approx(100 * (q - 12) / q, rel=1e-10)
-    assert res.pi_low == pytest.approx(res.estimate - 1.959963984540054 * math.sqrt(res.se**2 + tau2), rel=1e-12)
+    assert res.pi_low == pytest.approx(
+        res.estimate - 1.959963984540054 * math.sqrt(res.se**2 + tau2), rel=1e-12
+    )
 
 
 def test_paule_mandel_solves_its_equation() -> None:
@@ -119,7 +123,10 @@ def test_huge_heterogeneity_converges() -> None:
         assert res.i2 > 99.99
 
 
-@pytest.mark.parametrize(("yi", "vi", "fragment"), [([1.0, np.nan], [0.1, 0.1], "yi must be"), ([1.0], [0.0], "vi must be"), ([], [], "no usable study")])
+@pytest.mark.parametrize(
+    ("yi", "vi", "fragment"),
+    [([1.0, np.nan], [0.1, 0.1], "yi must be"), ([1.0], [0.0], "vi must be"), ([], [], "no usable study")],
+)
 def test_bad_values_are_clear_errors(yi: list[float], vi: list[float], fragment: str) -> None:
     with pytest.raises(StudyDataError, match=fragment):
         rma(yi, vi)
@@ -212,7 +219,7 @@ def test_invariants(data: list[tuple[float, float]], method: str, hksj: bool) ->
     assert res.tau2 is not None and res.tau2 >= 0
     assert y.min() - 1e-9 <= res.estimate <= y.max() + 1e-9
     assert sum(res.weights) == pytest.approx(100)
-    assert 0 <= res.i2 < 100 and res.h2 >= 1 - 1e-12 or method == "FE"
+    assert (0 <= res.i2 < 100 and res.h2 >= 1 - 1e-12) or method == "FE"
     assert res.ci_low <= res.estimate <= res.ci_high
     assert res.pi_low <= res.ci_low + 1e-12 and res.pi_high >= res.ci_high - 1e-12
     assert 0 <= res.pval <= 1 and 0 <= res.q_pval <= 1
