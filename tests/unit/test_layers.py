@@ -28,7 +28,7 @@ LAYER = {
     "store": 4,
     "project": 5,
     "cli": 6,
-    "__main__": 6,
+    "__main__": 7,
 }
 
 
