@@ -68,11 +68,27 @@ def unique_record_ids(project: Project) -> list[int]:
     return store.all_record_ids()
 
 
+def _aliases(project: Project) -> dict[int, int]:
+    """Record id -> the id kept for its duplicate group in the latest dedup run.
+
+    A decision on a record that a later dedup run merged into another one counts for the
+    record kept, so re-running dedup never throws screening work away.
+    """
+    getter = getattr(project.store, "dedup_groups", None)
+    if not callable(getter):
+        return {}
+    groups: dict[int, tuple[int, bool]] = getter()
+    kept = {gid: rid for rid, (gid, is_kept) in groups.items() if is_kept}
+    return {rid: kept[gid] for rid, (gid, _) in groups.items() if gid in kept and kept[gid] != rid}
+
+
 def _decisions(project: Project) -> list[Decision]:
+    """Every stored decision, oldest first, with merged duplicates pointing at the record kept."""
+    alias = _aliases(project)
     return [
         Decision(
             seq=row[0],
-            record_id=row[1],
+            record_id=alias.get(row[1], row[1]),
             stage=row[2],
             reviewer=row[3],
             decision=row[4],
@@ -240,6 +256,8 @@ def import_screening(project: Project, file: str | Path) -> str:
     screened yet" and store nothing.
     """
     path = Path(file)
+    if not path.is_file():
+        raise InputError("no such workbook", path=path)
     store = project.store
     digest = file_sha256(path)
     seen = store.screening_batch_by_hash(digest)

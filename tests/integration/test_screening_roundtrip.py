@@ -473,3 +473,22 @@ def test_roundtrip_property(
         assert stored == want
     finally:
         project.close()
+
+
+def test_decisions_follow_records_merged_by_a_later_dedup(proj: Project, tmp_path: Path) -> None:
+    a = tmp_path / "A.xlsx"
+    export_screening(proj, stage=TA, reviewer="A", out=a)
+    fill(a, a_rule)
+    import_screening(proj, a)
+    # a new record arrives and a later dedup run keeps it in place of record 2
+    ((new_id, _),) = proj.store.add_records(_records(100, 1))
+    groups = [(rid, rid, True) for rid in range(1, N + 1) if rid != 2] + [(2, 2, False), (new_id, 2, True)]
+    proj.store.save_dedup_run(
+        started_at="2026-01-01T00:00:00+00:00", software_version="t", params={}, groups=groups, pairs=[]
+    )
+    s = screening_status(proj)[TA]
+    assert s["records"] == N
+    assert sum(s["reviewers"]["A"].values()) == N  # A's decision on record 2 counts for the record kept
+    assert "nothing to screen" in export_screening(proj, stage=TA, reviewer="A", out=tmp_path / "A2.xlsx")
+    out = screening_outcomes(proj)
+    assert new_id in set(out.record_id) and 2 not in set(out.record_id)
