@@ -269,7 +269,7 @@ class EntrezClient:
             params["usehistory"] = "y"
         if mindate or maxdate:
             params.update(
-                datetype=datetype, mindate=mindate or "1800/01/01", maxdate=maxdate or _far_future()
+                datetype=datetype, mindate=mindate or "1700/01/01", maxdate=maxdate or _far_future()
             )
         ident = self._identity()
 
@@ -436,7 +436,9 @@ def plan_date_parts(
     silently missing: that, and a single day holding more than ``limit`` records, raise
     :class:`EntrezError`.
     """
-    lo = _as_date(mindate, end=False) if mindate else dt.date(1800, 1, 1)
+    lo = (
+        _as_date(mindate, end=False) if mindate else dt.date(1700, 1, 1)
+    )  # PubMed's oldest records are from the 1780s
     hi = _as_date(maxdate, end=True) if maxdate else _as_date(_far_future(), end=True)
     parts: list[DatePart] = []
 
