@@ -167,6 +167,7 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
             result = read_csv(text, source, key)
         else:
             lines = split_lines(text)
+            del text  # the lines are all that is needed now (large files)
             if kind == "ris":
                 from review.sources.ris import read_ris
 

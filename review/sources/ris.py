@@ -377,71 +377,23 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
     """
     issues: list[Issue] = []
     entries = _split_entries(lines, issues)
-    parser = _EntryParser()
-    parsed: list[tuple[_Entry, dict[str, Any] | None]] = []
-    for entry in progress(entries, len(entries), "reading RIS"):
-        body = entry.lines if entry.has_ty else ["TY  - GEN", *entry.lines]
-        if not entry.has_ty:
-            issues.append(
-                Issue(
-                    entry.start,
-                    "warning",
-                    "entry has no TY line (its start is missing or corrupt); imported as type GEN: check it",
-                )
-            )
-        bad = [i for i, text in enumerate(entry.lines) if _CONTROL.search(text)]
-        for i in bad:
-            issues.append(
-                Issue(
-                    entry.start + i,
-                    "warning",
-                    f"control characters (binary data?) in this line; line skipped: {entry.lines[i][:40]!r}",
-                )
-            )
-        if bad:
-            entry.lines = [text for i, text in enumerate(entry.lines) if i not in set(bad)]
-            body = entry.lines if entry.has_ty else ["TY  - GEN", *entry.lines]
-        titles = sum(1 for text in entry.lines if text[:2] in ("TI", "T1") and _TAG.match(text))
-        if titles > 1:
-            issues.append(
-                Issue(
-                    entry.start,
-                    "warning",
-                    f"entry has {titles} title lines: two records may have run together "
-                    "(a missing ER/TY line?); the first title is used, the rest kept in extra",
-                )
-            )
-        try:
-            result = parser.parse("\n".join([*body, "ER  - "]))
-        except Exception as exc:  # rispy raises bare exceptions on malformed input
-            issues.append(
-                Issue(
-                    entry.start, "error", f"entry could not be parsed ({type(exc).__name__}: {exc}); skipped"
-                )
-            )
-            parsed.append((entry, None))
-            continue
-        if len(result) != 1:
-            issues.append(Issue(entry.start, "error", f"entry parsed into {len(result)} records; skipped"))
-            parsed.append((entry, None))
-            continue
-        parsed.append((entry, result[0]))
-
-    accessions = [
-        (_pick(dict(p), ["accession_number"], keep=True) if p is not None else None) for _, p in parsed
-    ]
-    ids, repeated = unique_ids(accessions)
+    # the key of each entry: its AN when no other entry of the file has the same one
+    ids, repeated = unique_ids(_first_value(entry.lines, "AN") for entry in entries)
     for number, n in repeated.items():
         issues.append(
             Issue(None, "warning", f"accession number {number!r} occurs {n} times in the file; all kept")
         )
+    parser = _EntryParser()
     out = ReadResult(records=[], issues=issues, format="ris", entries=len(entries))
-    for position, ((entry, p), acc) in enumerate(zip(parsed, ids, strict=True), 1):
-        if p is None:
+    pairs = zip(entries, ids, strict=True)
+    for position, (entry, acc) in enumerate(progress(pairs, len(entries), "reading RIS"), 1):
+        parsed = _parse_entry(parser, entry, issues)
+        entry.lines = []  # let the text go: large files are read in one pass
+        if parsed is None:
             continue
         source_id = acc or fallback_id(key, position)
         try:
-            record = _to_record(p, source, source_id, entry.start, issues, position)
+            record = _to_record(parsed, source, source_id, entry.start, issues, position)
         except Exception as exc:  # a value of a shape no mapping expects
             issues.append(
                 Issue(entry.start, "error", f"entry {position} could not be mapped ({exc}); skipped")
@@ -454,6 +406,59 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
         out.lines.append(entry.start)
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
     return out
+
+
+def _first_value(lines: Sequence[str], tag: str) -> str | None:
+    """The first non-empty value of a tag among an entry's (canonical) lines."""
+    prefix = f"{tag}  - "
+    for text in lines:
+        if text.startswith(prefix) and text[6:].strip():
+            return text[6:].strip()
+    return None
+
+
+def _parse_entry(parser: _EntryParser, entry: _Entry, issues: list[Issue]) -> dict[str, Any] | None:
+    """One entry through rispy, after dropping binary lines; None (with an error) if it fails."""
+    if not entry.has_ty:
+        issues.append(
+            Issue(
+                entry.start,
+                "warning",
+                "entry has no TY line (its start is missing or corrupt); imported as type GEN: check it",
+            )
+        )
+    bad = {i for i, text in enumerate(entry.lines) if _CONTROL.search(text)}
+    for i in sorted(bad):
+        issues.append(
+            Issue(
+                entry.start + i,
+                "warning",
+                f"control characters (binary data?) in this line; line skipped: {entry.lines[i][:40]!r}",
+            )
+        )
+    lines = [text for i, text in enumerate(entry.lines) if i not in bad] if bad else entry.lines
+    titles = sum(1 for text in lines if text[:2] in ("TI", "T1") and _TAG.match(text))
+    if titles > 1:
+        issues.append(
+            Issue(
+                entry.start,
+                "warning",
+                f"entry has {titles} title lines: two records may have run together "
+                "(a missing ER/TY line?); the first title is used, the rest kept in extra",
+            )
+        )
+    body = lines if entry.has_ty else ["TY  - GEN", *lines]
+    try:
+        result = parser.parse("\n".join([*body, "ER  - "]))
+    except Exception as exc:  # rispy raises bare exceptions on malformed input
+        issues.append(
+            Issue(entry.start, "error", f"entry could not be parsed ({type(exc).__name__}: {exc}); skipped")
+        )
+        return None
+    if len(result) != 1:
+        issues.append(Issue(entry.start, "error", f"entry parsed into {len(result)} records; skipped"))
+        return None
+    return dict(result[0])
 
 
 def _safe(value: str, multiline: bool) -> str:
