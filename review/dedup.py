@@ -333,6 +333,7 @@ class Prepared:
     kind: str
     supplement: frozenset[str]
     conference: bool
+    thesis: bool
     generic: bool
     completeness: int
     pubmed: bool
@@ -383,6 +384,18 @@ def _get(row: Any, name: str) -> Any:
     return value
 
 
+_THESIS = re.compile(r"dissertation|thesis|\bph\.?\s?d\b|\bm\.?\s?phil\b|doctoral", re.IGNORECASE)
+
+
+def _is_thesis(row: Any, journal: str, volume: Any, issue: Any, pages: Any) -> bool:
+    """A thesis, or its listing in Dissertation Abstracts (RIS type THES, 'Ph.D.', 'Dissertation ...')."""
+    if str(_get(row, "record_type") or "").upper() == "THES":
+        return True
+    return any(_THESIS.search(str(x)) for x in (journal, volume, issue) if x) or bool(
+        pages and _PAGE_COUNT.fullmatch(str(pages).strip()) and not journal
+    )
+
+
 def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     """Normalise one record (a Record or a mapping with COLUMNS-style keys) for matching."""
     year = parse_year(str(_get(row, "year") or ""))
@@ -430,6 +443,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         if in_suppl
         else frozenset(),
         conference=conference,
+        thesis=_is_thesis(row, journal, volume, issue, pages),
         generic=len(words) <= 2 or (len(words) <= 3 and bool(_GENERIC.match(title))),
         completeness=filled,
         pubmed=source == "pubmed" or bool(pmid),
@@ -515,6 +529,13 @@ def _conflict(a: Prepared, b: Prepared) -> str:
         return ""
     if _shifted(a, b) or _shifted(b, a):
         return ""
+    if (
+        _same_abstract(a, b, fuzz.ratio(a.title, b.title) / 100.0)
+        and journal_match(a.journal, b.journal) < 0.5
+    ):
+        return ""  # one abstract in two journals' supplements: their volumes and pages differ
+    if a.thesis and b.thesis:
+        return ""  # a thesis and its Dissertation Abstracts listing: volume and pages mean other things
     vol_eq = _same_volume(a, b)
     if a.volume and b.volume and not vol_eq:
         return "different volume"
@@ -533,7 +554,7 @@ def _conflict(a: Prepared, b: Prepared) -> str:
         and not same_range
     ):
         return "different issue"
-    if pages == "conflict":
+    if pages == "conflict" and not _same_issue_item(a, b):
         return "different pages"
     if a.conference != b.conference:
         article = b if a.conference else a
@@ -541,6 +562,53 @@ def _conflict(a: Prepared, b: Prepared) -> str:
         if article.multi_page and not suppl_volume and pages not in ("eq", "compatible"):
             return "conference abstract vs article"
     return ""
+
+
+def _same_issue_item(a: Prepared, b: Prepared) -> bool:
+    """Same journal, year, volume and issue, the same authors (two or more) and the same title.
+
+    Databases disagree on the pages of meeting abstracts and e-pages ('e3' against 'e8-e9');
+    with everything else identical the pages alone do not make it a different publication.
+    """
+    return bool(
+        a.volume
+        and a.volume == b.volume
+        and a.issue
+        and a.issue == b.issue
+        and a.year == b.year
+        and len(a.surnames) >= 2
+        and a.surnames == b.surnames
+        and journal_match(a.journal, b.journal) >= 0.8
+        and fuzz.ratio(a.title, b.title) >= 97
+    )
+
+
+def _abstract_like(p: Prepared) -> bool:
+    """A meeting abstract: conference or supplement record, or one short-numbered S/e/A page."""
+    if p.conference:
+        return True
+    first = p.first_page
+    return (
+        bool(first)
+        and first[0] in "sea"
+        and len(p.page_digits) <= 4
+        and not p.multi_page
+        and (not p.last_page or p.last_page == p.page_digits)
+    )
+
+
+def _same_abstract(a: Prepared, b: Prepared, title_sim: float) -> bool:
+    """One meeting abstract printed in two journals: both abstracts, same year, same title and
+    the same authors in the same order (two or more)."""
+    return (
+        title_sim >= 0.97
+        and a.year is not None
+        and a.year == b.year
+        and len(a.surnames) >= 2
+        and a.surnames == b.surnames
+        and _abstract_like(a)
+        and _abstract_like(b)
+    )
 
 
 def _author_score(a: Prepared, b: Prepared) -> float:
@@ -650,6 +718,12 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         if title_sim >= 0.6:
             return "uncertain", score, "same DOI/PMID, titles differ"
         return "different", score, "same DOI but different titles (supplement or shared DOI)"
+    if a.thesis and b.thesis and title_sim >= 0.95 and authors >= 0.9:
+        # the same work, but theses of one author on one topic can share a title: a person decides
+        return "uncertain", score, "thesis and its Dissertation Abstracts listing?"
+    if journal < 0.5 and _same_abstract(a, b, title_sim):
+        # an encore abstract or one abstract printed in two supplements: a person decides
+        return "uncertain", score, "the same meeting abstract in two journals?"
     if a.numbers and b.numbers and a.numbers != b.numbers:
         # 'FOCUS 1' vs 'FOCUS 2', 'Part I' vs 'Part II': a series, not one paper
         return "different", score, "numbers in the titles differ"
