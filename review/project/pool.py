@@ -100,9 +100,11 @@ def _rows_for(frame: pd.DataFrame, outcome: Outcome, comp: Comparison, window: s
     if len(by_label):
         return by_label
     controls = set(comp.controls)
-    mask = sel["intervention_class"] == comp.intervention
-    mask &= sel["control_class"].astype(str).map(lambda c: bool(set(re.split(r"[;,+ ]+", c)) & controls))
-    return sel[mask]
+    klass = (sel["intervention_class"] == comp.intervention).to_numpy(dtype=bool)
+    ctrl = np.array(
+        [bool(set(re.split(r"[;,+ ]+", str(c))) & controls) for c in sel["control_class"]], dtype=bool
+    )
+    return sel[klass & ctrl] if len(sel) else sel
 
 
 def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj: bool, ratio: bool) -> str:

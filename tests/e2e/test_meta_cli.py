@@ -1,0 +1,137 @@
+"""`review meta` through the command line: JSON contract, forest plot, and bad input as one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from review.cli import main
+
+CONTRACT_KEYS = {
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pval",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_pval",
+    "pi_low",
+    "pi_high",
+}
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _csv(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+BINARY = "study,events1,n1,events2,n2,year,design\nA,4,123,11,139,1948,random\nB,6,306,29,303,1949,random\nC,3,231,11,220,1960,alt\nD,0,50,4,52,1977,alt\n"
+
+
+def test_meta_json_has_the_contract_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    code, stdout, err = _run(
+        ["meta", str(_csv(tmp_path, BINARY)), "--measure", "OR", "--json", str(out)], capsys
+    )
+    assert code == 0, err
+    data = json.loads(out.read_text())
+    assert set(data) >= CONTRACT_KEYS
+    assert data["k"] == 4 and data["method"] == "REML"
+    assert [s["study"] for s in data["studies"]] == ["A", "B", "C", "D"]
+    assert sum(s["weight"] for s in data["studies"]) == pytest.approx(100)
+    assert "OR pooled by REML: k = 4" in stdout
+
+
+def test_meta_mh_peto_mod_subgroup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _csv(tmp_path, BINARY)
+    out = tmp_path / "r.json"
+    for extra in (["--method", "MH"], ["--method", "PETO"]):
+        code, _, err = _run(["meta", str(src), "--measure", "OR", *extra, "--json", str(out)], capsys)
+        assert code == 0, err
+        assert json.loads(out.read_text())["tau2"] is None
+    code, _, err = _run(["meta", str(src), "--measure", "RR", "--mod", "year", "--json", str(out)], capsys)
+    assert code == 0, err
+    data = json.loads(out.read_text())
+    assert [c["name"] for c in data["coefficients"]] == ["intercept", "year"]
+    assert {"qm", "qm_pval", "q", "q_pval", "tau2", "i2", "r2"} <= set(data)
+    code, stdout, err = _run(
+        ["meta", str(src), "--measure", "RR", "--subgroup", "design", "--json", str(out)], capsys
+    )
+    assert code == 0, err
+    data = json.loads(out.read_text())
+    assert set(data["subgroups"]) == {"random", "alt"}
+    assert data["df_between"] == 1
+    assert "test for subgroup differences" in stdout
+
+
+def test_meta_forest_writes_png_and_svg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(
+        [
+            "meta",
+            str(_csv(tmp_path, BINARY)),
+            "--measure",
+            "RR",
+            "--forest",
+            str(tmp_path / "plots" / "forest"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    png = tmp_path / "plots" / "forest.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (tmp_path / "plots" / "forest.svg").read_bytes()[:400]
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "fragment"),
+    [
+        ("study,yi\nA,0.1\n", [], "missing column(s) vi"),
+        ("study,events1,n1,events2\nA,1,10,2\n", ["--measure", "RR"], "missing column(s) n2"),
+        (
+            "study,events1,n1,events2,n2\nA,1,10,2,10\nB,1,0,2,10\n",
+            ["--measure", "OR"],
+            "line 3: study 'B': n1 must be > 0",
+        ),
+        ("study,m1,sd1,n1,m2,sd2,n2\nA,1,-1,10,2,1,10\n", ["--measure", "MD"], "sd1 must be >= 0"),
+        (
+            "study,events1,n1,events2,n2\nA,12,10,2,10\n",
+            ["--measure", "RR"],
+            "events1 (12) is larger than n1 (10)",
+        ),
+        ("study,yi,vi\n", [], "no usable study"),
+        ("study,yi,vi\nA,abc,0.1\n", [], "yi must be a number"),
+        ("study,yi,vi\nA,0.1,0.1\n", ["--method", "MH"], "needs binary data"),
+        (
+            "study,events1,n1,events2,n2\nA,1,10,2,10\n",
+            ["--measure", "RR", "--method", "PETO"],
+            "odds ratios only",
+        ),
+        ("study,m1,sd1,n1,m2,sd2,n2\nA,1,1,10,2,1,10\n", [], "need --measure MD, SMD or ROM"),
+    ],
+)
+def test_bad_input_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, args: list[str], fragment: str
+) -> None:
+    code, stdout, err = _run(["meta", str(_csv(tmp_path, text)), *args], capsys)
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert fragment in lines[0]
+    assert "Traceback" not in err

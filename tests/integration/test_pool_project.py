@@ -1,0 +1,197 @@
+"""`review pool`: every outcome x comparison x window of the plan, workbook + CSV + plots."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from review.pooling import rma
+from review.project.pool import pool_effects
+
+
+def _row(
+    study: str,
+    comparison: str,
+    klass: str,
+    outcome: str,
+    window: str,
+    measure: str,
+    yi: float,
+    vi: float,
+    **kw: Any,
+) -> dict[str, Any]:
+    base = dict(
+        study=study,
+        record_ids="1",
+        comparison=comparison,
+        intervention_class=klass,
+        control_class="placebo",
+        outcome_domain=outcome,
+        instrument="NRS 0-10",
+        window=window,
+        timepoint_days=7,
+        measure=measure,
+        yi=yi,
+        vi=vi,
+        n1=20,
+        n2=21,
+        converted=False,
+        conversion_method="",
+        illustrative=False,
+        source="test",
+        crps_duration_months=None,
+        crps_criteria="",
+        direction="lower is better",
+        outcome_type="final",
+        rob_overall="low",
+    )
+    base.update(kw)
+    return base
+
+
+def _frame() -> pd.DataFrame:
+    rows = [
+        _row(
+            "Sigtermans 2009",
+            "IV ketamine vs placebo",
+            "iv_ketamine",
+            "pain",
+            "<= 2 weeks",
+            "MD",
+            -1.2,
+            0.30,
+            crps_duration_months=7.0,
+            crps_criteria="IASP",
+            illustrative=True,
+            rob_overall="low",
+        ),
+        _row(
+            "Schwartzman 2009",
+            "IV ketamine vs placebo",
+            "iv_ketamine",
+            "pain",
+            "<= 2 weeks",
+            "MD",
+            -2.1,
+            0.45,
+            crps_duration_months=80.0,
+            crps_criteria="Budapest",
+            rob_overall="high",
+        ),
+        _row(
+            "Trial C 2015",
+            "IV ketamine vs placebo",
+            "iv_ketamine",
+            "pain",
+            "<= 2 weeks",
+            "MD",
+            -0.4,
+            0.25,
+            crps_duration_months=30.0,
+            crps_criteria="Budapest",
+        ),
+        _row(
+            "Trial D 2018",
+            "IV ketamine vs placebo",
+            "iv_ketamine",
+            "pain",
+            "<= 2 weeks",
+            "MD",
+            -1.6,
+            0.5,
+            crps_duration_months=12.0,
+            crps_criteria="IASP",
+        ),
+        _row(
+            "Sigtermans 2009",
+            "IV ketamine vs placebo",
+            "iv_ketamine",
+            "pain",
+            "2 weeks to 3 months",
+            "MD",
+            -0.8,
+            0.4,
+        ),
+        _row(
+            "Varenna 2013",
+            "Bisphosphonate vs placebo",
+            "bisphosphonate",
+            "pain",
+            "<= 2 weeks",
+            "MD",
+            -1.9,
+            0.3,
+        ),
+        _row(
+            "Varenna 2013",
+            "Bisphosphonate vs placebo",
+            "bisphosphonate",
+            "function",
+            "<= 2 weeks",
+            "SMD",
+            0.5,
+            0.1,
+        ),
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_pool_effects_plan_cells(project: Any) -> None:
+    proto = project.protocol
+    windows = [w.label for w in proto.follow_up_windows]
+    out = pool_effects(
+        _frame(),
+        proto.outcomes,
+        proto.analysis.comparisons,
+        windows,
+        method="REML",
+        hksj=True,
+        moderators=("crps_duration_months",),
+        subgroups=("crps_criteria",),
+    )
+    assert len(out) == len(proto.outcomes) * len(proto.analysis.comparisons) * len(windows)
+    cell = {(a["outcome"], a["comparison"], a["window"]): a for a in out}
+    pooled = cell[("pain", "IV ketamine vs placebo", "<= 2 weeks")]
+    assert pooled["status"] == "pooled" and pooled["k"] == 4 and pooled["participants"] == 4 * 41
+    ref = rma([-1.2, -2.1, -0.4, -1.6], [0.30, 0.45, 0.25, 0.5], "REML", hksj=True)
+    assert pooled["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
+    assert pooled["ci_low"] == pytest.approx(ref.ci_low, rel=1e-12)
+    assert pooled["illustrative"] is True and pooled["rob_high"] == 1
+    assert "crps_duration_months: slope" in pooled["moderator_text"]
+    assert "crps_criteria: Q =" in pooled["subgroup_text"]
+    single = cell[("pain", "IV ketamine vs placebo", "2 weeks to 3 months")]
+    assert single["status"] == "single study" and "estimate" not in single
+    assert single["effect_text"].startswith("1 study, not pooled")
+    assert cell[("pain", "IV ketamine vs placebo", "> 3 months")]["status"] == "no studies"
+
+
+def test_pool_project_writes_workbook_csv_and_plots(
+    project: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import review.project.extract as extract
+    from review.project.pool import pool_project
+
+    monkeypatch.setattr(extract, "effect_table", lambda _project: _frame())
+    message = pool_project(project, out_dir=tmp_path / "pooled")
+    assert "pooled 1 analyses" in message and "resting on illustrative data" in message
+    with (tmp_path / "pooled" / "pooled_results.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(project.protocol.outcomes) * len(project.protocol.analysis.comparisons) * 3
+    wb = load_workbook(tmp_path / "pooled" / "pooled_results.xlsx")
+    assert wb.sheetnames[0] == "Summary"
+    assert [o.domain for o in project.protocol.outcomes] == wb.sheetnames[1:]
+    summary = [[c for c in r] for r in wb["Summary"].iter_rows(values_only=True)]
+    flat = [str(c) for r in summary for c in r if c is not None]
+    assert "Pain intensity" in flat and "Function and disability" in flat
+    assert any("1 study, not pooled" in c for c in flat)
+    plots = tmp_path / "pooled" / "plots"
+    pngs = sorted(plots.glob("forest_*.png"))
+    assert len(pngs) == 1 and pngs[0].with_suffix(".svg").exists()
+    assert (plots / pngs[0].name.replace("forest_", "funnel_")).exists()
+    assert np.isfinite(float(rows[0]["estimate"]))
