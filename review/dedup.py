@@ -571,7 +571,8 @@ def _same_issue_item(a: Prepared, b: Prepared) -> bool:
     with everything else identical the pages alone do not make it a different publication.
     """
     return bool(
-        a.volume
+        not (a.multi_page and b.multi_page)  # two printed page ranges are two articles
+        and a.volume
         and a.volume == b.volume
         and a.issue
         and a.issue == b.issue
