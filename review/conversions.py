@@ -22,7 +22,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm, t
+from scipy.special import ndtri, stdtrit
 
 from review.errors import InputError
 
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: z(0.975): the large-sample 95% multiplier (the Handbook rounds 2 x z to 3.92).
-Z975 = float(norm.ppf(0.975))
+Z975 = float(ndtri(0.975))
 
 #: Below this group size a 95% CI is converted with t(0.975, n - 1) (Handbook 6.5.2.3).
 T_BELOW_N = 60
@@ -101,7 +101,7 @@ def from_se(n: int, mean: float, se: float) -> Conversion:
 
 def _ci_multiplier(n: int) -> tuple[float, str]:
     if n < T_BELOW_N:
-        return float(t.ppf(0.975, n - 1)), f"t(0.975, {n - 1} df)"
+        return float(stdtrit(n - 1, 0.975)), f"t(0.975, {n - 1} df)"
     return Z975, "z(0.975) = 1.96 (2 x 1.96 = 3.92)"
 
 
@@ -135,7 +135,7 @@ def se_from_ci(low: float, high: float, n_total: int | None = None) -> float:
     low, high = _finite("low", low), _finite("high", high)
     _order(("low", low), ("high", high))
     if n_total is not None and _check_n(n_total, 3) < T_BELOW_N:
-        q = float(t.ppf(0.975, n_total - 2))
+        q = float(stdtrit(n_total - 2, 0.975))
     else:
         q = Z975
     return (high - low) / (2 * q)
@@ -143,12 +143,12 @@ def se_from_ci(low: float, high: float, n_total: int | None = None) -> float:
 
 def _xi_range(n: int) -> float:
     """Wan 2014 eq. 9 / table 1: xi(n) = 2 Phi^-1((n - 0.375) / (n + 0.25))."""
-    return 2 * float(norm.ppf((n - 0.375) / (n + 0.25)))
+    return 2 * float(ndtri((n - 0.375) / (n + 0.25)))
 
 
 def _eta_iqr(n: int) -> float:
     """Wan 2014 eq. 16: eta(n) = 2 Phi^-1((0.75 n - 0.125) / (n + 0.25))."""
-    return 2 * float(norm.ppf((0.75 * n - 0.125) / (n + 0.25)))
+    return 2 * float(ndtri((0.75 * n - 0.125) / (n + 0.25)))
 
 
 def from_median_iqr(n: int, median: float, q1: float, q3: float) -> Conversion:

@@ -1023,11 +1023,14 @@ def arm_pairs(
     for row in ext.entity("outcome").values():
         if row.get("arm") is not None:
             outcomes_by_study.setdefault(str(row.get("study")), []).append(row)
+    arms_by_study: dict[str, dict[str, dict[str, Any]]] = {}
+    for (s_label, a_label), arm_row in arms.items():
+        arms_by_study.setdefault(s_label, {})[a_label] = arm_row
     pairs: list[ArmPair] = []
     used: set[int] = set()
     for study in sorted(studies):
         st = studies[study]
-        s_arms = {a: r for (s, a), r in arms.items() if s == study}
+        s_arms = arms_by_study.get(study, {})
         for label, intervention, controls in ctx.comparisons:
             exp = sorted(a for a, r in s_arms.items() if r.get("intervention_class") == intervention)
             ctl = sorted(a for a, r in s_arms.items() if r.get("intervention_class") in controls)
@@ -1104,6 +1107,9 @@ def _unused_rows(
 ) -> list[dict[str, Any]]:
     """Outcome rows no effect row uses, each with the reason."""
     arms = ext.entity("arm")
+    classes_by_study: dict[str, set[Any]] = {}
+    for (s_label, _a), arm_row in arms.items():
+        classes_by_study.setdefault(s_label, set()).add(arm_row.get("intervention_class"))
     out = []
     for row in ext.entity("outcome").values():
         if id(row) in used:
@@ -1116,7 +1122,7 @@ def _unused_rows(
             reason = "time point outside every follow-up window of the protocol"
         else:
             cls = arms.get((study, arm), {}).get("intervention_class")
-            classes = {r.get("intervention_class") for (s, _a), r in arms.items() if s == study}
+            classes = classes_by_study.get(study, set())
             in_comparison = any(
                 (cls == i and classes & set(c)) or (cls in c and i in classes) for _l, i, c in ctx.comparisons
             )

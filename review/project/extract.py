@@ -53,6 +53,7 @@ from review.workbooks.extraction import (
     Column,
     SheetLayout,
     read_form_workbook,
+    read_workbook_meta,
     write_form_workbook,
     write_table_workbook,
 )
@@ -177,7 +178,8 @@ def _stored_form(project: Project, name: str) -> Form:
     text = project.store.get_meta(f"extraction_form:{name}")
     if text is None:
         return resolve_form(project, name)[0]
-    return parse_form(yaml.safe_load(text), f"form {name!r} stored in the project")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_form(yaml.load(text, Loader=loader), f"form {name!r} stored in the project")
 
 
 def context_from_protocol(protocol: Protocol) -> Context:
@@ -345,13 +347,7 @@ def import_extraction(project: Project, file: str | Path) -> str:
     workbook with the same values, adds nothing.
     """
     path = Path(file)
-    from review.workbooks.common import open_workbook, read_meta
-
-    wb = open_workbook(path)
-    try:
-        meta = read_meta(wb, path)
-    finally:
-        wb.close()
+    meta, digest = read_workbook_meta(path)
     if meta.get("project_id") != project.project_id:
         raise WorkbookError(
             "was exported from another project (its project id differs): import it into the project it came from",
@@ -364,10 +360,10 @@ def import_extraction(project: Project, file: str | Path) -> str:
         raise WorkbookError(f"is a {kind!r} workbook, not an extraction workbook", path=path)
     reviewer = _check_reviewer(meta.get("reviewer", ""))
     form = _stored_form(project, meta.get("form", ""))
-    ctx = context_from_protocol(project.protocol)
-    _meta, raw, digest = read_form_workbook(path, _sheet_fields(form))
     if project.store.extraction_batch_seen(digest, reviewer, "extractor"):
         return f"{path.name} was already imported for {reviewer}: nothing changed"
+    ctx = context_from_protocol(project.protocol)
+    _meta, raw, digest = read_form_workbook(path, _sheet_fields(form))
     sheets = {name: RawSheet(name, cells.columns, cells.rows) for name, cells in raw.items()}
     ext, problems = validate_sheets(form, ctx, sheets)
     _raise(problems, path)

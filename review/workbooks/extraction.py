@@ -45,6 +45,7 @@ __all__ = [
     "RawCells",
     "SheetLayout",
     "read_form_workbook",
+    "read_workbook_meta",
     "write_form_workbook",
     "write_table_workbook",
 ]
@@ -194,6 +195,17 @@ def write_form_workbook(path: str | Path, sheets: Sequence[SheetLayout], meta: M
     return out
 
 
+def read_workbook_meta(path: str | Path) -> tuple[dict[str, str], str]:
+    """The meta sheet's key/value pairs and the file's SHA-256 (cheap: no data sheet is read)."""
+    p = Path(path)
+    wb = open_workbook(p, read_only=True)
+    try:
+        meta = read_meta(wb, p)
+    finally:
+        wb.close()
+    return meta, file_sha256(p)
+
+
 def read_form_workbook(
     path: str | Path, sheets: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, str], dict[str, RawCells], str]:
@@ -221,14 +233,13 @@ def read_form_workbook(
                     row=header_row,
                 )
             columns = {f: get_column_letter(index[header_key(f)] + 1) for f in fields}
+            positions = [(f, index[header_key(f)]) for f in fields]
             data: list[tuple[int, dict[str, Any]]] = []
             number = header_row
             for row in rows:
                 number += 1
-                values = {
-                    f: (row[index[header_key(f)]] if index[header_key(f)] < len(row) else None)
-                    for f in fields
-                }
+                width = len(row)
+                values = {f: (row[i] if i < width else None) for f, i in positions}
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
                     continue
                 data.append((number, values))
