@@ -131,6 +131,7 @@ def test_bad_input_is_one_clear_line(
 ) -> None:
     code, stdout, err = _run(["meta", str(_csv(tmp_path, text)), *args], capsys)
     assert code != 0
+    assert stdout.strip() == ""
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert fragment in lines[0]
