@@ -260,9 +260,13 @@ def _sniff(head: bytes, where: str) -> None:
     if text.startswith(b"<html") or text.startswith(b"<!doctype html") or b"<html" in text[:300]:
         match = re.search(rb"<title>(.*?)</title>", head, re.I | re.S)
         title = match.group(1).decode("utf-8", "replace").strip() if match else "no title"
-        raise InputError(f"expected PubMed XML (<PubmedArticleSet>) but got an HTML page ({title!r})", path=where)
+        raise InputError(
+            f"expected PubMed XML (<PubmedArticleSet>) but got an HTML page ({title!r})", path=where
+        )
     if text.startswith(b"{"):
-        raise InputError(f"expected PubMed XML but got JSON: {head[:200].decode('utf-8', 'replace')}", path=where)
+        raise InputError(
+            f"expected PubMed XML but got JSON: {head[:200].decode('utf-8', 'replace')}", path=where
+        )
     if not text.startswith(b"<"):
         snippet = head[:80].decode("utf-8", "replace").strip()
         raise InputError(f"expected PubMed XML but the data starts with {snippet!r}", path=where)
@@ -308,7 +312,9 @@ def _iter_stream(stream: IO[bytes], where: str) -> Iterator[Record]:
                     if root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet", *_ARTICLE_TAGS):
                         if root.tag.startswith("e") and root.tag.endswith("Result"):
                             continue  # an E-utilities reply: look for its <ERROR> below
-                        raise InputError(f"expected <PubmedArticleSet> but the root element is <{root.tag}>", path=where)
+                        raise InputError(
+                            f"expected <PubmedArticleSet> but the root element is <{root.tag}>", path=where
+                        )
                 continue
             if elem.tag in _ARTICLE_TAGS:
                 try:
