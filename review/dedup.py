@@ -141,6 +141,9 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+_COCHRANE_ID = re.compile(r"\b(CD\d{6})\b", re.IGNORECASE)
+_COCHRANE_PUB = re.compile(r"(?<=14651858\.cd\d{6})\.pub\d+$")
+_EXCEL_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
 _PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?", re.IGNORECASE)
 _PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
 
@@ -199,7 +202,9 @@ def page_range(pages: str | None) -> tuple[str, str]:
     """
     if not pages:
         return "", ""
-    text = str(pages).strip()
+    text = str(pages).strip().strip("\"'")
+    if _EXCEL_DATE.search(text):
+        return "", ""  # '01-Jun': Excel turned the range 1-6 into a date; the pages are lost
     if _PAGE_COUNT.fullmatch(text):
         return "", ""  # '215 p': a page count (theses, books), not a page number
     nums = _PAGE_NUM.findall(text)
@@ -271,6 +276,16 @@ def _journal_words(journal: str | None) -> tuple[str, ...]:
     return tuple(w for w in _fold(text).split() if w not in _JOURNAL_STOP)
 
 
+def _abbreviates(short: str, word: str) -> bool:
+    """ISO 4 style: 'curr' ~ 'current', 'dtsch' ~ 'deutsche' (same first letter, the rest in order)."""
+    if word.startswith(short):
+        return True
+    if len(short) < 3 or short[0] != word[0] or len(short) >= len(word):
+        return False
+    it = iter(word[1:])
+    return all(ch in it for ch in short[1:])
+
+
 def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
     """1.0 when one journal name abbreviates the other ('Curr Opin Lipidol' ~ 'Current opinion
     in lipidology'), else the rapidfuzz token ratio of the two (0-1); 0.5 if either is missing."""
@@ -280,13 +295,13 @@ def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
         return 1.0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) == len(long_) and all(
-        l.startswith(s) or s.startswith(l) for s, l in zip(short, long_, strict=True)
+        _abbreviates(s, l) or _abbreviates(l, s) for s, l in zip(short, long_, strict=True)
     ):
         return 1.0
-    # each abbreviated word must start a word of the full name, in order
+    # each abbreviated word must abbreviate a word of the full name, in order
     j = 0
     for s in short:
-        while j < len(long_) and not long_[j].startswith(s):
+        while j < len(long_) and not _abbreviates(s, long_[j]):
             j += 1
         if j == len(long_):
             break
@@ -331,6 +346,7 @@ class Prepared:
     doi: str
     pmid: str
     kind: str
+    cochrane: str
     supplement: frozenset[str]
     conference: bool
     thesis: bool
@@ -415,6 +431,9 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     first, last = page_range(str(pages) if pages is not None else None)
     first_digits, last_digits = _digits(first), _digits(last)
     doi = normalise_doi(str(_get(row, "doi") or "")) or ""
+    # versions of a Cochrane review (.pub2, .pub3) are one review (Rathbone 2015; bib-dedupe)
+    doi = _COCHRANE_PUB.sub("", doi)
+    cochrane = _COCHRANE_ID.search(" ".join(str(x) for x in (pages, doi, volume, issue, raw_title) if x))
     pmid = normalise_pmid(str(_get(row, "pmid") or "")) or ""
     source = str(_get(row, "source") or "").lower()
     suppl_text = " ".join(str(x) for x in (volume, issue) if x is not None)
@@ -425,7 +444,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     words = [w for w in title.split() if w not in _STOP]
     return Prepared(
         title=title,
-        numbers=frozenset(str(int(x)) for x in re.findall(r"\b\d+\b", title)),
+        numbers=frozenset(str(int(x)) for x in re.findall(r"\d+", title)),
         surnames=surnames,
         name_tokens=frozenset(w for w in _fold(names).split() if len(w) > 1),
         year=year,
@@ -439,6 +458,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         doi=doi,
         pmid=pmid,
         kind=title_kind(raw_title),
+        cochrane=cochrane.group(1).upper() if cochrane else "",
         supplement=frozenset(str(int(x)) for x in re.findall(r"\d+", suppl_text))
         if in_suppl
         else frozenset(),
@@ -517,6 +537,9 @@ def _conflict(a: Prepared, b: Prepared) -> str:
     page counts and supplements differently) but never a different kind of item or a year
     more than one apart.
     """
+    if a.cochrane and b.cochrane:
+        # one Cochrane review in all its versions (updates change the year and the title)
+        return "" if a.cochrane == b.cochrane else "different Cochrane reviews"
     if a.doi and b.doi and a.doi != b.doi:
         return "different DOI"
     if a.pmid and b.pmid and a.pmid != b.pmid:
@@ -677,7 +700,11 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     vol_eq = _same_volume(a, b)
     page_eq = compare_pages(a, b) == "eq"
     last_eq = bool(a.last_page and a.last_page == b.last_page)
-    id_eq = bool((a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid))
+    id_eq = bool(
+        (a.doi and a.doi == b.doi)
+        or (a.pmid and a.pmid == b.pmid)
+        or (a.cochrane and a.cochrane == b.cochrane)
+    )
     # proceedings have no volume: the same venue, year and full page range stand in for it
     venue_eq = vol_eq or (
         not (a.volume and b.volume) and journal >= 0.8 and same_year and last_eq and a.multi_page
@@ -759,7 +786,7 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         and authors >= 0.8
     ):
         verdict, reason = "same", "main title and citation match (subtitle dropped)"
-    elif full_citation and same_year and authors >= 0.8:
+    elif full_citation and same_year and (authors >= 0.8 or (authors == 0.5 and title_sim >= 0.7)):
         verdict, reason = "same", "journal, year, volume, page range and authors match (translated title?)"
     elif (
         title_sim >= 0.95
@@ -830,6 +857,8 @@ def _blocks(prep: Sequence[Prepared]) -> Iterable[list[int]]:
             keys[("doi", p.doi)].append(i)
         if p.pmid:
             keys[("pmid", p.pmid)].append(i)
+        if p.cochrane:
+            keys[("cd", p.cochrane)].append(i)
         squashed = p.title.replace(" ", "")
         if len(squashed) >= 12:
             keys[("t0", squashed[:24])].append(i)

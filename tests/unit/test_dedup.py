@@ -53,6 +53,8 @@ def verdict(a: dict[str, object], b: dict[str, object]) -> str:
         ("e12724", ("e12724", "")),
         ("215 p", ("", "")),  # a page count, not a page
         ("Suppl-29", ("", "29")),  # garbled start: only the end page is kept
+        ("01-Jun", ("", "")),  # Excel turned 1-6 into a date
+        ('"233-8, 230-5"', ("233", "238")),
         ("", ("", "")),
         (None, ("", "")),
     ],
@@ -89,6 +91,7 @@ def test_journal_abbreviations_and_acronyms() -> None:
     assert (
         journal_match(words("HICSS 2018"), words("Hawaii International Conference on System Sciences")) == 1.0
     )
+    assert journal_match(words("Dtsch Med Wochenschr"), words("Deutsche Medizinische Wochenschrift")) == 1.0
     assert journal_match(words("Pain"), words("Lancet")) < 0.5
 
 
@@ -157,6 +160,27 @@ def test_traps_never_merge(other: dict[str, object], why: str) -> None:
     v, _, reason = compare(prepare(rec()), prepare(other))
     assert v == "different"
     assert why.split()[0] in reason
+
+
+def test_cochrane_review_versions_are_one_review() -> None:
+    base = {"authors": "Good, P; Cavenagh, J", "journal": "Cochrane Database of Systematic Reviews"}
+    old = {
+        **base,
+        "title": "Medically assisted hydration for palliative care patients",
+        "year": "2008",
+        "pages": "CD006273",
+        "doi": "10.1002/14651858.CD006273.pub2",
+    }
+    new = {
+        **base,
+        "title": "Medically assisted hydration for adult palliative care patients",
+        "year": "2014",
+        "pages": "CD006273",
+        "doi": "10.1002/14651858.CD006273.pub3",
+    }
+    other = {**new, "pages": "CD001234", "doi": "10.1002/14651858.CD001234.pub3"}
+    assert verdict(old, new) == "same"
+    assert verdict(new, other) == "different"
 
 
 def test_numbered_series_and_a_changed_word_do_not_merge() -> None:
