@@ -191,17 +191,24 @@ def _as_arrays(yi: ArrayLike, vi: ArrayLike, labels: Sequence[str] | None) -> tu
     return y, v
 
 
-def _proj(w: Floats, X: Floats) -> tuple[Floats, Floats]:
-    """(X'WX)^-1 and the residual-maker P = W - W X (X'WX)^-1 X' W (Viechtbauer 2005, eq. 6)."""
-    WX = w[:, None] * X
-    inv: Floats = np.asarray(np.linalg.inv(X.T @ WX), dtype=float)
-    P: Floats = np.diag(w) - WX @ inv @ WX.T
-    return inv, P
+def _pstats(w: Floats, X: Floats, y: Floats) -> tuple[Floats, float, float]:
+    """P y, tr(P) and tr(PP) for P = W - W X (X'WX)^-1 X' W in O(k p²), never forming P.
+
+    With A = W X and M = (X'WX)^-1: tr(P) = sum w - tr(M A'A) and
+    tr(PP) = sum w² - 2 tr(M A'WA) + tr((M A'A)²); y'Py = y.Py and y'PPy = |Py|².
+    """
+    A = w[:, None] * X
+    M = np.linalg.inv(X.T @ A)
+    Py: Floats = np.asarray(w * y - A @ (M @ (A.T @ y)), dtype=float)
+    MAA = M @ (A.T @ A)
+    tr_p = float(np.sum(w) - np.trace(MAA))
+    tr_pp = float(np.sum(w**2) - 2.0 * np.trace(M @ (A.T @ (w[:, None] * A))) + np.trace(MAA @ MAA))
+    return Py, tr_p, tr_pp
 
 
 def _q_stat(y: Floats, w: Floats, X: Floats) -> float:
-    _, P = _proj(w, X)
-    return float(y @ P @ y)
+    Py, _, _ = _pstats(w, X, y)
+    return float(y @ Py)
 
 
 def _check_method(method: str) -> str:
@@ -220,8 +227,8 @@ def _tau2_dl(y: Floats, v: Floats, X: Floats) -> float:
     Cochrane Handbook 10.10.4.1).
     """
     k, p = X.shape
-    _, P = _proj(1.0 / v, X)
-    return max(0.0, (float(y @ P @ y) - (k - p)) / float(np.trace(P)))
+    Py, tr_p, _ = _pstats(1.0 / v, X, y)
+    return max(0.0, (float(y @ Py) - (k - p)) / tr_p)
 
 
 def _tau2_pm(y: Floats, v: Floats, X: Floats) -> float:
@@ -250,9 +257,9 @@ def _tau2_pm(y: Floats, v: Floats, X: Floats) -> float:
 def _reml_ll(y: Floats, v: Floats, X: Floats, tau2: float) -> float:
     """Restricted log-likelihood up to a constant (Viechtbauer 2005, eq. 9)."""
     w = 1.0 / (v + tau2)
-    _, P = _proj(w, X)
+    Py, _, _ = _pstats(w, X, y)
     _, logdet = np.linalg.slogdet(X.T @ (w[:, None] * X))
-    return float(-0.5 * np.sum(np.log(v + tau2)) - 0.5 * logdet - 0.5 * (y @ P @ y))
+    return float(-0.5 * np.sum(np.log(v + tau2)) - 0.5 * logdet - 0.5 * (y @ Py))
 
 
 def _tau2_reml(y: Floats, v: Floats, X: Floats) -> float:
@@ -266,18 +273,18 @@ def _tau2_reml(y: Floats, v: Floats, X: Floats) -> float:
     higher there.
     """
     k, p = X.shape
+    ones = np.ones(k)
+    P0y, _, _ = _pstats(ones, X, y)  # ordinary least squares: P0 = I - X (X'X)^-1 X'
     inv = np.linalg.inv(X.T @ X)
-    P0 = np.eye(k) - X @ inv @ X.T
-    rss = float(y @ P0 @ y)
-    tau2 = max(0.0, (rss - float(np.trace(P0 @ np.diag(v)))) / (k - p))
+    tr_p0v = float(np.sum(v) - np.trace(inv @ (X.T @ (v[:, None] * X))))
+    tau2 = max(0.0, (float(y @ P0y) - tr_p0v) / (k - p))
     change = _REML_THRESHOLD + 1.0
     it = 0
     while change > _REML_THRESHOLD:
         it += 1
         old = tau2
-        _, P = _proj(1.0 / (v + tau2), X)
-        PP = P @ P
-        adj = (float(y @ PP @ y) - float(np.trace(P))) / float(np.trace(PP))
+        Py, tr_p, tr_pp = _pstats(1.0 / (v + tau2), X, y)
+        adj = (float(Py @ Py) - tr_p) / tr_pp
         if not np.isfinite(adj):
             adj = 0.0
         while tau2 + adj < 0:
@@ -326,7 +333,7 @@ def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float 
         notes.append("one study: tau² set to 0 (as metafor)")
     tau2 = _estimate_tau2(method, y, v, X)
     w = 1.0 / (v + tau2)
-    inv, _ = _proj(w, X)
+    inv = np.linalg.inv(X.T @ (w[:, None] * X))
     beta = inv @ (X.T @ (w * y))
     vb = inv.copy()
     df: int | None = None
@@ -363,10 +370,10 @@ def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float 
     # vt = (k - p) / tr(P) (Higgins & Thompson 2002; metafor rma.uni) for random effects,
     # and from Q for the fixed-effect model.
     if k > p:
-        _, P0 = _proj(1.0 / v, X)
-        q = max(0.0, float(y @ P0 @ y))
+        P0y, tr_p0, _ = _pstats(1.0 / v, X, y)
+        q = max(0.0, float(y @ P0y))
         q_pval = float(stats.chi2.sf(q, k - p))
-        vt = (k - p) / float(np.trace(P0))
+        vt = (k - p) / tr_p0
         if method == "FE":
             i2 = max(0.0, 100.0 * (q - (k - p)) / q) if q > 0 else 0.0
             h2 = q / (k - p)
