@@ -85,6 +85,25 @@ class DedupStoreMixin(StoreBase):
         )
         return {int(r): (int(g), bool(k)) for r, g, k in rows}
 
+    def duplicate_groups(self, run_id: int | None = None) -> dict[int, list[tuple[int, str, bool]]]:
+        """Groups of more than one record: group id -> [(record id, source, kept)], kept first."""
+        if run_id is None:
+            run = self.latest_dedup_run()
+            if run is None:
+                return {}
+            run_id = int(run["id"])
+        rows = self.conn.execute(
+            "SELECT g.group_id, g.record_id, r.source, g.kept FROM dedup_groups g "
+            "JOIN records r ON r.id = g.record_id WHERE g.run_id = ? AND g.group_id IN "
+            "(SELECT group_id FROM dedup_groups WHERE run_id = ? GROUP BY group_id HAVING COUNT(*) > 1) "
+            "ORDER BY g.group_id, g.kept DESC, g.record_id",
+            (run_id, run_id),
+        )
+        out: dict[int, list[tuple[int, str, bool]]] = {}
+        for gid, rid, source, kept in rows:
+            out.setdefault(int(gid), []).append((int(rid), str(source), bool(kept)))
+        return out
+
     def dedup_pairs(self, run_id: int | None = None, verdict: str | None = None) -> list[dict[str, Any]]:
         """Pairs a run found (a, b, score, verdict, reason), optionally only one verdict."""
         if run_id is None:

@@ -85,6 +85,8 @@ def test_unique_records_before_and_after_dedup(project: Any) -> None:
     groups = store.dedup_groups()
     assert groups[ids[1]] == (ids[0], False)
     assert groups[ids[2]] == (ids[2], True)
+    # each group remembers its members and their sources, the kept record first
+    assert store.duplicate_groups() == {ids[0]: [(ids[0], "pubmed", True), (ids[1], "embase", False)]}
     # a record added after the run counts as unique until the next run
     ((new, _),) = store.add_records([Record(source="x", source_id="1", title="Late record", year=2020)])
     assert new in store.unique_record_ids()
