@@ -35,7 +35,7 @@ def main() -> None:
     for k in (10, 40, 100, 1000, 10000):
         y = rng.normal(-0.5, 0.6, k)
         v = rng.uniform(0.01, 0.3, k)
-        row = [_ms(lambda m=m: rma(y, v, m, hksj=True)) for m in ("DL", "REML", "PM")]  # type: ignore[misc]
+        row = [_ms(lambda m=m, y=y, v=v: rma(y, v, m, hksj=True)) for m in ("DL", "REML", "PM")]  # type: ignore[misc]
         print(f"{k:>6}  {row[0]:>8.2f}  {row[1]:>8.2f}  {row[2]:>8.2f}")
     y = rng.normal(-0.5, 0.6, 40)
     v = rng.uniform(0.01, 0.3, 40)

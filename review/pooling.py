@@ -333,7 +333,7 @@ def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float 
         notes.append("one study: tau² set to 0 (as metafor)")
     tau2 = _estimate_tau2(method, y, v, X)
     w = 1.0 / (v + tau2)
-    inv = np.linalg.inv(X.T @ (w[:, None] * X))
+    inv: Floats = np.asarray(np.linalg.inv(X.T @ (w[:, None] * X)), dtype=float)
     beta = inv @ (X.T @ (w * y))
     vb = inv.copy()
     df: int | None = None
