@@ -752,7 +752,7 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     if journal < 0.5 and _same_abstract(a, b, title_sim):
         # an encore abstract or one abstract printed in two supplements: a person decides
         return "uncertain", score, "the same meeting abstract in two journals?"
-    if a.numbers and b.numbers and a.numbers != b.numbers:
+    if a.numbers and b.numbers and a.numbers != b.numbers and not citation:
         # 'FOCUS 1' vs 'FOCUS 2', 'Part I' vs 'Part II': a series, not one paper
         return "different", score, "numbers in the titles differ"
     if authors < 0.34 and not (title_sim >= 0.97 and citation):
