@@ -29,6 +29,7 @@ from review.workbooks.common import (
     cell_text,
     column_letter,
     find_header,
+    header_key,
     link_formula,
     new_workbook,
     open_workbook,
@@ -326,6 +327,17 @@ def write_screening_workbook(
     return out
 
 
+def _find_sheet(wb: Any) -> str | None:
+    """The first visible sheet whose first rows hold a record_id header (after a rename)."""
+    for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
+        for row in ws.iter_rows(max_row=10, values_only=True):
+            if "record_id" in {header_key(v) for v in row}:
+                return str(ws.title)
+    return None
+
+
 def _record_id(value: object) -> int | None:
     """A record id cell as an int (Excel may hand back 12.0 or ' 12 '); None if not one."""
     if isinstance(value, bool):
@@ -372,7 +384,7 @@ def read_decisions(
         total = int(meta["rows"]) if meta.get("rows", "").isdigit() else 0
         name = meta.get("sheet", "")
         if name not in wb.sheetnames or name == META_SHEET:
-            name = wb.sheetnames[0]
+            name = _find_sheet(wb) or wb.sheetnames[0]  # the sheet was renamed
         ws = wb[name]
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()  # the stored size may be wrong after edits elsewhere

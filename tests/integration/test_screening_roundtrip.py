@@ -492,3 +492,19 @@ def test_decisions_follow_records_merged_by_a_later_dedup(proj: Project, tmp_pat
     assert "nothing to screen" in export_screening(proj, stage=TA, reviewer="A", out=tmp_path / "A2.xlsx")
     out = screening_outcomes(proj)
     assert new_id in set(out.record_id) and 2 not in set(out.record_id)
+
+
+def test_renamed_and_reordered_sheets_are_found(proj: Project, filled: Path) -> None:
+    def rename(wb: Any) -> None:
+        wb.worksheets[0].title = "My screening"
+        wb.move_sheet("Instructions", offset=-1)
+
+    _edit(filled, rename)
+    msg = import_screening(proj, filled)
+    assert f"{N} decisions" in msg
+
+
+def test_empty_file_is_refused(proj: Project, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    _refused(proj, empty, r"empty.xlsx: cannot be read as an Excel workbook")
