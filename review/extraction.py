@@ -77,7 +77,13 @@ STAT_TYPES: dict[str, tuple[str, ...]] = {
     "change mean/SE": ("mean", "se"),
     "change mean/95% CI": ("ci_low", "ci_high"),
     "events/N": ("events",),
+    "percent/N": ("percent",),
 }
+
+#: Statistic types of a binary outcome (events in n participants).
+BINARY_STATS = ("events/N", "percent/N")
+#: Cells a form may leave out (their statistic types are then not offered).
+OPTIONAL_CELLS = ("percent",)
 
 #: Cochrane RoB 2 judgements, from best to worst (Sterne et al. 2019, BMJ 366:l4898).
 ROB_JUDGEMENTS = ("low", "some concerns", "high")
@@ -95,7 +101,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
         "timepoint_days",
         "stat_type",
         "n",
-        *sorted({c for cells in STAT_TYPES.values() for c in cells}),
+        *sorted({c for cells in STAT_TYPES.values() for c in cells} - set(OPTIONAL_CELLS)),
     ),
     "rob": ("study", "domain", "overall"),
 }
@@ -347,7 +353,8 @@ def choices_for(form: Form, spec: FieldSpec, ctx: Context) -> tuple[str, ...]:
     if src == "rob_judgements":
         return ROB_JUDGEMENTS
     if src == "stat_types":
-        return tuple(STAT_TYPES)
+        have = {f.name for f in form.sheet("outcome").fields}
+        return tuple(k for k, cells in STAT_TYPES.items() if set(cells) <= have)
     if src == "instruments":
         names: list[str] = []
         for dom in ctx.domains.values():
@@ -639,8 +646,10 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
             if need not in row:
                 cell(o_sheet, key, need, f"{stat} needs {need}")
         n = row.get("n")
-        if stat == "events/N" and n is None:
-            cell(o_sheet, key, "n", "events/N needs n")
+        if stat in BINARY_STATS and n is None:
+            cell(o_sheet, key, "n", f"{stat} needs n")
+        if stat == "percent/N" and "percent" in row and not 0 <= row["percent"] <= 100:
+            cell(o_sheet, key, "percent", f"percent must be between 0 and 100, got {row['percent']:g}")
         n_arm = arms[(study, arm)].get("n_randomised")
         n_all = studies[study].get("n_randomised")
         if n is not None:
@@ -696,7 +705,7 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
                         name,
                         f"{name} {v:g} is outside the {instrument} scale ({lo:g} to {hi:g})",
                     )
-        if stat != "events/N" and len(problems) == before:
+        if stat not in BINARY_STATS and len(problems) == before:
             try:
                 _convert_row(row, n if n is not None else n_arm)
             except InputError as exc:
@@ -930,6 +939,10 @@ def _arm_summary(
     if row["stat_type"] == "events/N":
         out.events, out.n = int(row["events"]), int(n)
         return out
+    if row["stat_type"] == "percent/N":
+        out.events, out.n = math.floor(float(row["percent"]) / 100 * n + 0.5), int(n)
+        out.methods.append(f"events = {row['percent']:g}% of {n} = {out.events} (rounded)")
+        return out
     conv = _convert_row(row, n)
     if conv.method:
         out.methods.append(conv.method)
@@ -1122,7 +1135,7 @@ def _unused_rows(
             reason = "time point outside every follow-up window of the protocol"
         else:
             cls = arms.get((study, arm), {}).get("intervention_class")
-            classes = classes_by_study.get(study, set())
+            classes = classes_by_study.get(str(study), set())
             in_comparison = any(
                 (cls == i and classes & set(c)) or (cls in c and i in classes) for _l, i, c in ctx.comparisons
             )
@@ -1150,7 +1163,7 @@ def _complete(row: Mapping[str, Any]) -> bool:
     stat = row.get("stat_type")
     if stat not in STAT_TYPES or row.get("timepoint_days") is None or row.get("instrument") is None:
         return False
-    if stat == "events/N" and row.get("n") is None:
+    if stat in BINARY_STATS and row.get("n") is None:
         return False
     return all(row.get(c) is not None for c in STAT_TYPES[stat])
 
@@ -1174,7 +1187,7 @@ def _best_pair(
                 for r in rows
                 if _complete(r)
                 and r["instrument"] == instrument
-                and (r["stat_type"] == "events/N") == binary
+                and (r["stat_type"] in BINARY_STATS) == binary
                 and (binary or r["stat_type"].startswith("change") == (outcome_type == "change"))
             ]
             for day in sorted({float(r["timepoint_days"]) for r in cands}, reverse=True):

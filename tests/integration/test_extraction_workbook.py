@@ -174,6 +174,7 @@ def test_export_has_prefilled_studies_dropdowns_and_number_validation(
         "change mean/SE",
         "change mean/95% CI",
         "events/N",
+        "percent/N",
     ]
     assert validations[f"{letters['n']}2"].type == "whole"
     assert validations[f"{letters['sd']}2"].type == "decimal"

@@ -359,3 +359,34 @@ def test_binary_and_illustrative(form: Form, ctx: Context) -> None:
     assert p.measure == "RR" and p.data == {"ai": 23.0, "n1i": 30.0, "ci": 5.0, "n2i": 30.0}
     assert p.illustrative is True
     assert not math.isnan(p.data["ai"])
+
+
+def test_percent_of_n_becomes_events(form: Form, ctx: Context) -> None:
+    # Sigtermans 2009: psychomimetic effects in 76% vs 18% of 30 per arm -> 23 and 5 events
+    ae = {
+        "domain": "adverse_events",
+        "instrument": "Psychomimetic effects",
+        "stat_type": "percent/N",
+        "mean": None,
+        "sd": None,
+    }
+    (p,) = _pairs(form, ctx, [_outcome("ket", percent=76, **ae), _outcome("pla", percent=18, **ae)])
+    assert (p.data["ai"], p.data["ci"]) == (23.0, 5.0)
+    assert "events = 76% of 30 = 23 (rounded)" in p.conversion_method and p.converted
+    bad = _outcome("ket", percent=120, **ae)
+    _e, problems = validate_sheets(form, ctx, _sheets(form, study=[STUDY], arm=ARMS, outcome=[bad]))
+    assert any("percent" in pr.message for pr in problems)
+
+
+def test_a_form_without_the_percent_column_does_not_offer_percent(ctx: Context) -> None:
+    import yaml
+
+    from review.extraction import choices_for
+
+    data = yaml.safe_load(FORM.read_text(encoding="utf-8"))
+    outcome = next(s for s in data["sheets"] if s["entity"] == "outcome")
+    outcome["fields"] = [f for f in outcome["fields"] if f["name"] != "percent"]
+    small = parse_form(data)
+    stat = small.sheet("outcome").field("stat_type")
+    assert "percent/N" not in choices_for(small, stat, ctx)
+    assert "percent/N" in choices_for(load_form(FORM), stat, ctx)
