@@ -683,6 +683,26 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
             if name in row and row[name] <= 0:
                 cell(o_sheet, key, name, f"{name.upper()} must be > 0, got {row[name]:g}")
         change = stat.startswith("change")
+        size = n if n is not None else n_arm
+        if (
+            lo is not None
+            and hi is not None
+            and "sd" in row
+            and row["sd"] > 0
+            and size is not None
+            and size >= 2
+        ):
+            # the largest SD data on [lo, hi] can have: half of each group at either end
+            span = (hi - lo) * (2 if change else 1)
+            most = span / 2 * math.sqrt(size / (size - 1))
+            if row["sd"] > most * (1 + 1e-9):
+                cell(
+                    o_sheet,
+                    key,
+                    "sd",
+                    f"SD {row['sd']:g} is larger than any {size} values on the {lo:g}-{hi:g} scale can have "
+                    f"({most:.3g}): is it on another scale, or a variance?",
+                )
         if lo is not None and hi is not None:
             for name in VALUE_FIELDS:
                 if name in ("sd", "se") or name not in row:

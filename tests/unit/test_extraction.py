@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
 from review.conversions import combine_groups, from_median_iqr, from_se
@@ -120,6 +122,7 @@ def _cols(form: Form, entity: str) -> dict[str, str]:
         ({"n": 31}, "n", "larger than the 30 randomised"),
         ({"timepoint_days": None}, "timepoint_days", "timepoint_days"),
         ({"mean": 11.0}, "mean", "outside the NRS 0-10 scale"),
+        ({"sd": 20.0}, "sd", "larger than any 30 values on the 0-10 scale can have"),
         ({"instrument": "Made-up Pain Scale"}, "instrument", "unknown instrument"),
         ({"stat_type": "mean and whatever"}, "stat_type", "not one of the dropdown values"),
         (
@@ -390,3 +393,21 @@ def test_a_form_without_the_percent_column_does_not_offer_percent(ctx: Context) 
     stat = small.sheet("outcome").field("stat_type")
     assert "percent/N" not in choices_for(small, stat, ctx)
     assert "percent/N" in choices_for(load_form(FORM), stat, ctx)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    mean=st.floats(0, 10, allow_nan=False),
+    sd=st.floats(0.001, 5, allow_nan=False),
+    day=st.integers(0, 3650),
+    n=st.integers(2, 30),
+)
+def test_cells_round_trip_any_value(
+    form: Form, ctx: Context, mean: float, sd: float, day: int, n: int
+) -> None:
+    rows = [_outcome("ket", mean=mean, sd=sd, timepoint_days=day, n=n)]
+    ext, problems = validate_sheets(form, ctx, _sheets(form, study=[STUDY], arm=ARMS, outcome=rows))
+    assert problems == []
+    again = from_cells(form, to_cells(ext))
+    (row,) = again.entity("outcome").values()
+    assert (row["mean"], row["sd"], row["timepoint_days"], row["n"]) == (mean, sd, day, n)
