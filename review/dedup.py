@@ -674,6 +674,14 @@ def _words_agree(a: str, b: str) -> bool:
     return True
 
 
+def _contained_title(a: str, b: str) -> bool:
+    """The shorter title (5+ words, 70 %+ of the longer's words) appears whole inside the longer
+    one, as when a database adds a column name ('How I did it ... Upwork's CEO on ...')."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    n_short, n_long = len(short.split()), len(long_.split())
+    return n_short >= 5 and n_short >= 0.7 * n_long and f" {short} " in f" {long_} "
+
+
 def _prefix_title(a: str, b: str) -> bool:
     """One title is the other's main title (the other adds a subtitle), at least 3 words long."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
@@ -786,6 +794,8 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         and authors >= 0.8
     ):
         verdict, reason = "same", "main title and citation match (subtitle dropped)"
+    elif _contained_title(a.title, b.title) and same_year and authors >= 0.8 and journal >= 0.8:
+        verdict, reason = "same", "one title contains the other; journal, year and authors match"
     elif full_citation and same_year and (authors >= 0.8 or (authors == 0.5 and title_sim >= 0.7)):
         verdict, reason = "same", "journal, year, volume, page range and authors match (translated title?)"
     elif (
@@ -864,7 +874,9 @@ def _blocks(prep: Sequence[Prepared]) -> Iterable[list[int]]:
             keys[("t0", squashed[:24])].append(i)
             keys[("t1", squashed[-24:])].append(i)
         if p.first_page and p.volume:
-            keys[("vp", p.volume, _digits(p.first_page), p.year)].append(i)
+            keys[("vp", p.volume, p.page_digits, p.year)].append(i)
+        if p.page_digits and p.surnames:
+            keys[("pa", p.page_digits, p.year, p.surnames[0][:4])].append(i)
         if p.surnames and p.year:
             words = [w for w in p.title.split() if w not in _STOP]
             longest = max(words, key=len) if words else ""
@@ -1001,7 +1013,7 @@ def find_duplicates(
             continue
         # cheap exit: titles unrelated, no shared DOI and no shared citation
         unrelated = sim < 0.5 and not (prep[i].doi and prep[i].doi == prep[j].doi)
-        if unrelated and not (prep[i].volume and prep[i].volume == prep[j].volume and prep[i].first_page):
+        if unrelated and not (prep[i].page_digits and prep[i].page_digits == prep[j].page_digits):
             continue
         verdict, score, reason = compare(prep[i], prep[j], sim)
         if verdict != "different":
