@@ -317,6 +317,24 @@ pool_dir = Path("notebook-pooling")
 print(pool_project(project, out_dir=pool_dir))""",
         ),
         (
+            "md",
+            "## The pooled results\n\nOne row per analysis of the plan; `illustrative` is True when "
+            "any study in it rests on illustrative figures.",
+        ),
+        (
+            "code",
+            """\
+import pandas as pd
+
+pooled = pd.read_csv(pool_dir / "pooled_results.csv")
+pooled = pooled[pooled["k"] > 0]
+pooled[["outcome", "comparison", "window", "k", "measure", "effect_text", "i2", "illustrative", "studies"]]""",
+        ),
+        (
+            "md",
+            "## Forest plots\n\nEach plot says so in red when it rests on illustrative data.",
+        ),
+        (
             "code",
             """\
 from IPython.display import Image, display
