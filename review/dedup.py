@@ -588,7 +588,8 @@ def _conflict(a: Prepared, b: Prepared) -> str:
 
 
 def _same_issue_item(a: Prepared, b: Prepared) -> bool:
-    """Same journal, year, volume and issue, the same authors (two or more) and the same title.
+    """Same journal, year, volume and issue (or both meeting abstracts), the same authors (two or
+    more, in order) and the same title.
 
     Databases disagree on the pages of meeting abstracts and e-pages ('e3' against 'e8-e9');
     with everything else identical the pages alone do not make it a different publication.
@@ -597,8 +598,7 @@ def _same_issue_item(a: Prepared, b: Prepared) -> bool:
         not (a.multi_page and b.multi_page)  # two printed page ranges are two articles
         and a.volume
         and a.volume == b.volume
-        and a.issue
-        and a.issue == b.issue
+        and ((a.issue and a.issue == b.issue) or (_abstract_like(a) and _abstract_like(b)))
         and a.year == b.year
         and len(a.surnames) >= 2
         and a.surnames == b.surnames
