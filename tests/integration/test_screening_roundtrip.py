@@ -392,8 +392,15 @@ def test_full_text_flow_conflicts_and_outcomes(proj: Project, tmp_path: Path) ->
     fa, fb = tmp_path / "FA.xlsx", tmp_path / "FB.xlsx"
     export_screening(proj, stage=FT, reviewer="A", out=fa)
     export_screening(proj, stage=FT, reviewer="B", out=fb)
-    head = _headers(openpyxl.load_workbook(fa).worksheets[0])
+    book = openpyxl.load_workbook(fa)
+    head = _headers(book.worksheets[0])
     assert "reason" in head
+    (reason_dv,) = [
+        dv for dv in book.worksheets[0].data_validations.dataValidation if "Instructions" in str(dv.formula1)
+    ]
+    cells = str(reason_dv.formula1).split("!")[1].replace("$", "")
+    listed = [c.value for row in book["Instructions"][cells] for c in row]
+    assert listed == list(proj.protocol.screening.exclusion_reasons)
     ids = fill(
         fa,
         lambda rid: "exclude" if rid % 4 == 1 else "include",
