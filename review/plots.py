@@ -79,6 +79,18 @@ def _num(x: float, ratio: bool) -> str:
     return f"{v:.2f}"
 
 
+def _ratio_ticks(lo: float, hi: float) -> list[float]:
+    """Readable ratio ticks for a log axis spanning [lo, hi] (log units): 1-2-5, 1-3 or decades."""
+    ticks: list[float] = []
+    for steps in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [m * 10.0**e for e in range(-4, 5) for m in steps if lo <= math.log(m * 10.0**e) <= hi]
+        if len(ticks) <= 9:
+            break
+    if len(ticks) < 3:
+        ticks = [float(f"{math.exp(t):.2g}") for t in np.linspace(lo, hi, 5)]
+    return ticks
+
+
 def _favours(lower_is_better: bool | None, experimental: str, control: str) -> tuple[str, str]:
     if lower_is_better is None:
         return f"Lower with {experimental}", f"Higher with {experimental}"
@@ -228,13 +240,7 @@ def forest_plot(
     for s in ("left", "right", "top"):
         ax.spines[s].set_visible(False)
     if ratio:
-        ticks = [
-            t
-            for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-            if xmin <= math.log(t) <= xmax
-        ]
-        if len(ticks) < 3:
-            ticks = [float(f"{math.exp(t):.2g}") for t in np.linspace(xmin, xmax, 5)]
+        ticks = _ratio_ticks(xmin, xmax)
         ax.set_xticks([math.log(t) for t in ticks])
         ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.tick_params(axis="x", labelsize=fs)
@@ -318,9 +324,7 @@ def funnel_plot(
     ax.set_xlabel(name + (" (log scale)" if ratio else ""))
     if ratio:
         lo, hi = ax.get_xlim()
-        ticks = [
-            t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= math.log(t) <= hi
-        ]
+        ticks = _ratio_ticks(lo, hi)
         if len(ticks) >= 2:
             ax.set_xticks([math.log(t) for t in ticks])
             ax.set_xticklabels([f"{t:g}" for t in ticks])
