@@ -332,10 +332,12 @@ def funnel_plot(
     if egger_pval is not None and math.isfinite(egger_pval):
         heading += f"\nEgger's test {_p(egger_pval)} (k = {y.size})"
     ax.set_title(heading, fontsize=10)
-    ax.legend(fontsize=8, loc="lower right", frameon=False)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)
     if illustrative:
         fig.text(
-            0.99, 0.01, _ILLUSTRATIVE, fontsize=8, color="#c00000", ha="right", va="bottom", fontweight="bold"
+            0.5, 0.99, _ILLUSTRATIVE, fontsize=9, color="#c00000", ha="center", va="top", fontweight="bold"
         )
-    fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+    else:
+        fig.tight_layout()
     return _save(fig, path)
