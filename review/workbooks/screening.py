@@ -36,6 +36,7 @@ from review.workbooks.common import (
     raise_problems,
     read_meta,
     safe_text,
+    save_fast,
     setup_sheet,
     style_template,
     styled_cell,
@@ -316,14 +317,7 @@ def write_screening_workbook(
         ws.append(cells)
 
     write_meta(wb, {**meta, "sheet": sheet_name, "stage": stage, "reviewer": reviewer, "rows": len(rows)})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        wb.save(tmp)
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WorkbookError(f"cannot write the workbook ({exc})", path=out) from exc
+    save_fast(wb, out)
     return out
 
 
