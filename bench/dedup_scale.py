@@ -166,11 +166,12 @@ def all_pairs(n: int) -> None:
 
     records, _ = make_records(n)
     titles = [normal_title(r["title"]) for r in records]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cdist(titles, titles, scorer=fuzz.ratio, dtype="uint8", workers=-1)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(
-        f"{n:>7} records: all-pairs rapidfuzz (cdist, {n * (n - 1) // 2:,} pairs, 2 workers): {secs:6.1f} s"
+        f"{n:>7} records: all-pairs rapidfuzz title ratio (cdist, {n * (n - 1) // 2:,} pairs, all cores): "
+        f"{secs:6.1f} s wall ({cpu:5.1f} s CPU), titles only, before any other field is compared"
     )
 
 
