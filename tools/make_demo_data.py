@@ -102,7 +102,6 @@ TRIAL_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
 # Rows of trials.csv deliberately not turned into bibliographic records, and why.
 TRIALS_SKIPPED = {
     "goebel2017": "no title, journal or identifier in the source (only a secondary review table was seen)",
-    "nct02402530": "a ClinicalTrials.gov registry record, not a journal article in PubMed or Embase",
 }
 
 REVIEW_PUBLICATIONS: dict[str, list[str]] = OrderedDict(
@@ -334,6 +333,18 @@ EMBASE_OVERLAP = [
 ]
 EMBASE_ONLY_REAL = ["aydemir2006"]  # a Turkish journal not in the demo PubMed reply
 
+# A ClinicalTrials.gov search exported as CSV (a trial register, counted apart in PRISMA 2020).
+REGISTER_REAL = ["nct02402530"]  # trials.csv rows that are registry records
+MADE_UP_REGISTER: list[dict[str, str]] = [
+    {
+        "key": "madeup_register_ketamine_phantom",
+        "id": "DEMO-CTG-0001",
+        "title": "Oral ketamine for phantom limb pain after amputation (MADE-UP demo registry entry)",
+        "year": "2021",
+        "abstract": "MADE-UP demo registry entry: not a real trial. Condition: phantom limb pain (no CRPS).",
+    },
+]
+
 # --- scripted screening: a demonstration of the workflow, not a judgement on the papers -------
 
 TA_EXCLUDE_DESIGN = "review, editorial, letter or comment without original trial data"
@@ -352,6 +363,7 @@ FT_DECISIONS = {
     "zollinger2007": ("exclude", "wrong outcome"),
     "moseley2005": ("exclude", "wrong comparator"),
     "neridronate2013": ("exclude", "full text not available"),
+    "nct02402530": ("exclude", "no usable data"),
     "aydemir2006": ("exclude", "full text not available"),
     "madeup_embase_acupuncture": ("exclude", "wrong intervention"),
     "vandevusse2004": ("include", ""),
@@ -391,7 +403,9 @@ def urls(rows: dict[str, dict[str, str]], keys: list[str]) -> str:
 def build_publications(shared: Path) -> list[dict[str, str]]:
     trials = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
     metas = {r["key"]: r for r in read_csv(shared / "crps" / "meta_analyses.csv")}
-    covered = {k for keys in TRIAL_PUBLICATIONS.values() for k in keys} | set(TRIALS_SKIPPED)
+    covered = (
+        {k for keys in TRIAL_PUBLICATIONS.values() for k in keys} | set(TRIALS_SKIPPED) | set(REGISTER_REAL)
+    )
     missing = set(trials) - covered
     if missing:
         raise SystemExit(f"trials.csv rows not mapped to a publication: {sorted(missing)}")
@@ -1037,6 +1051,49 @@ def write(shared: Path, out: Path) -> None:
         number += 1
     (OUT / "embase_export.ris").write_text("\n\n".join(ris) + "\n", encoding="utf-8")
 
+    trials_rows = {r["key"]: r for r in read_csv(shared / "crps" / "trials.csv")}
+    register: list[dict[str, str]] = []
+    for key in REGISTER_REAL:
+        row = trials_rows[key]
+        nct = row["journal"].split()[-1]  # "ClinicalTrials.gov record NCT02402530"
+        url = row["source_url"].split(" | ")[0]
+        note = (
+            f"Demo register record of a real trial; fields from {SOURCE_NAME}/trials.csv row {key} "
+            f"(source: {url})."
+        )
+        if row["verified"] != "yes":
+            note += " Source row not verified: illustrative."
+        register.append(
+            {
+                "key": key,
+                "id": nct,
+                "title": row["title"],
+                "year": row["year"],
+                "url": url,
+                "abstract": "",
+                "notes": note,
+                "made_up": "no",
+                "verified": row["verified"],
+                "source_url": row["source_url"],
+            }
+        )
+    for item in MADE_UP_REGISTER:
+        register.append(
+            {
+                **item,
+                "url": "",
+                "notes": "MADE-UP demo record: not a real trial or registry entry.",
+                "made_up": "yes",
+                "verified": "n/a",
+                "source_url": "",
+            }
+        )
+    with (OUT / "ctgov_export.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["id", "title", "year", "url", "abstract", "notes"])
+        for r in register:
+            writer.writerow([r["id"], r["title"], r["year"], r["url"], r["abstract"], r["notes"]])
+
     ris_ids = {key: f"demo-embase-{n:04d}" for key, n in ris_keys}
     prov = []
     for p in [*pubs, *embase_only]:
@@ -1064,6 +1121,37 @@ def write(shared: Path, out: Path) -> None:
                 "source_url": p["source_url"],
                 "source_verified": p["verified"],
                 "illustrative": "yes" if p["made_up"] == "yes" or p["verified"] == "no" else "no",
+            }
+        )
+    for r in register:
+        prov.append(
+            {
+                "key": r["key"],
+                "made_up": r["made_up"],
+                "kind": "register" if r["made_up"] == "no" else "made-up",
+                **{
+                    f: ""
+                    for f in (
+                        "pmid",
+                        "pmid_kind",
+                        "pubmed_searches",
+                        "embase_ris_id",
+                        "first_author",
+                        "journal",
+                        "doi",
+                    )
+                },
+                "in_pubmed_xml": "no",
+                "year": r["year"],
+                "title": r["title"],
+                "source_file": "crps/trials.csv"
+                if r["made_up"] == "no"
+                else "made up for the demo (tools/make_demo_data.py)",
+                "source_rows": r["key"] if r["made_up"] == "no" else "",
+                "source_url": r["source_url"],
+                "source_verified": r["verified"],
+                "illustrative": "yes" if r["made_up"] == "yes" or r["verified"] == "no" else "no",
+                "register_id": r["id"],
             }
         )
     for key, why in TRIALS_SKIPPED.items():
@@ -1094,10 +1182,18 @@ def write(shared: Path, out: Path) -> None:
                 "illustrative": "",
             }
         )
+    prov = [
+        {**{k: v for k, v in row.items() if k != "register_id"}, "register_id": row.get("register_id", "")}
+        for row in prov
+    ]
     write_csv(OUT / "provenance.csv", prov)
     extraction = extraction_rows(shared)
     write_csv(OUT / "extraction_values.csv", extraction)
-    script = screening_rows(pubs, embase_only)
+    register_pubs = [
+        {"key": r["key"], "kind": "trial" if r["made_up"] == "no" else "made-up", "made_up": r["made_up"]}
+        for r in register
+    ]
+    script = screening_rows(pubs, [*embase_only, *register_pubs])
     write_csv(OUT / "screening_script.csv", script)
     included = [r["key"] for r in script if (r["ft_carol"] or r["ft_alice"]).startswith("include")]
     write_csv(OUT / "extraction_studies.csv", study_rows(shared, included))

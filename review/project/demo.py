@@ -6,7 +6,8 @@
 2. the protocol's PubMed searches through :func:`review.project.search.run_searches`, served by
    the local E-utilities :class:`review.sources.replay.ReplayServer` from ``data/demo/pubmed_efetch.xml``
    (real CRPS trials and reviews from the team's reference data, plus MADE-UP off-topic records);
-3. import of an Embase-like RIS export that overlaps the PubMed records;
+3. import of an Embase-like RIS export that overlaps the PubMed records, and of a
+   ClinicalTrials.gov register search (CSV);
 4. deduplication;
 5. title/abstract and full-text screening: workbooks exported per reviewer, filled by a scripted
    screener pair (alice, bob) with openpyxl, imported; their conflicts exported and resolved by a
@@ -347,6 +348,9 @@ def _run_stages(project: Any, report: DemoReport) -> None:
         with demo_data_path("embase_export.ris") as ris:
             result = import_file(project, ris, source="embase", fmt="auto")
         report.step(f"import embase_export.ris (Embase-like export): {result.summary()}")
+        with demo_data_path("ctgov_export.csv") as register:
+            result = import_file(project, register, source="clinicaltrials.gov", fmt="auto")
+        report.step(f"import ctgov_export.csv (trial register search): {result.summary()}")
 
     # 4. dedup
     if _available("review.project.dedup", report, "deduplication"):

@@ -64,12 +64,13 @@ def test_record_counts_follow_the_bundled_data(project: Any) -> None:
     prov = [r for r in _rows("provenance.csv") if r["kind"] != "not transcribed"]
     pubmed = sum(r["in_pubmed_xml"] == "yes" for r in prov)
     embase = sum(r["embase_ris_id"] != "" for r in prov)
+    register = sum(r["register_id"] != "" for r in prov)
     both = {r["key"] for r in prov if r["in_pubmed_xml"] == "yes" and r["embase_ris_id"] != ""}
     status = project_status(project)
-    assert (pubmed, embase, len(both)) == (51, 18, 14)
-    assert status["records"] == pubmed + embase
+    assert (pubmed, embase, register, len(both)) == (51, 18, 2, 14)
+    assert status["records"] == pubmed + embase + register
     assert status["searches"] == 2
-    assert status["imports"] == 1
+    assert status["imports"] == 2
     # every record kept stands for its duplicates: group the stored records by what was kept
     keys = demo_record_keys(project)
     unique = set(project.store.unique_record_ids())
@@ -87,7 +88,7 @@ def test_record_counts_follow_the_bundled_data(project: Any) -> None:
         assert len(group) == 2 and all(
             "cochrane" in k or k in ("oconnell2013", "stanton2013") for k in group
         ), group
-    assert status["unique_records"] == pubmed + embase - len(both) - len(merged)
+    assert status["unique_records"] == pubmed + embase + register - len(both) - len(merged)
     assert len(merged) <= 2
 
 
@@ -125,13 +126,14 @@ def test_screening_follows_the_script_and_conflicts_are_resolved(project: Any) -
     assert 0 < ta["kappa"] < 1 and disagreements == 5
     # reach full text: the title-abstract includes (carol's word where the pair disagreed)
     ta_includes = {k for k, r in script.items() if (r["ta_carol"] or r["ta_alice"]) == "include"}
-    assert ft["records"] == len(ta_includes) == 30
+    assert ft["records"] == len(ta_includes) == 31
     outcomes = screening_outcomes(project)
     final_ft = outcomes[outcomes.stage == "full-text"]
     assert (final_ft.final == "include").sum() == 24
     reasons = final_ft[final_ft.final == "exclude"].groupby("reason").size().to_dict()
     assert reasons == {
         "full text not available": 2,
+        "no usable data": 1,
         "wrong comparator": 1,
         "wrong intervention": 1,
         "wrong outcome": 2,
@@ -183,11 +185,14 @@ def test_prisma_counts_add_up_and_match_the_store(demo: tuple[Path, str, float],
         for label, _, count in (p.rpartition(",") for p in n["database_specific_results"].split(";"))
     }
     status = project_status(project)
-    assert sum(dbs.values()) == num("database_results") == status["records"]
+    assert sum(dbs.values()) == num("database_results") == 69  # PubMed 51 + Embase 18
+    assert num("register_results") == 2  # ClinicalTrials.gov
+    assert num("database_results") + num("register_results") == status["records"]
     assert num("duplicates") == status["records"] - status["unique_records"]
-    screened = num("database_results") - num("duplicates") - num("excluded_automatic") - num("excluded_other")
+    identified = num("database_results") + num("register_results")
+    screened = identified - num("duplicates") - num("excluded_automatic") - num("excluded_other")
     assert num("records_screened") == screened == status["unique_records"]
-    assert num("dbr_sought_reports") == num("records_screened") - num("records_excluded") == 30
+    assert num("dbr_sought_reports") == num("records_screened") - num("records_excluded") == 31
     assert num("dbr_assessed") == num("dbr_sought_reports") - num("dbr_notretrieved_reports")
     excluded = sum(int(p.rpartition(",")[2]) for p in n["dbr_excluded"].split(";") if p.strip())
     assert num("new_reports") == num("dbr_assessed") - excluded == 24
