@@ -4,8 +4,8 @@ Run: ``python bench/import_speed.py [--sizes 10000 100000]``. Builds RIS, MEDLIN
 of N entries by repeating the real exports in ``../shared/fixtures/fetched`` (read by path,
 never copied; each copy gets its own accession number so every entry is a new record), then
 prints, per format and size: seconds and records/s for ``read_file`` alone and for
-``import_file`` into a new project (read + store), and peak memory (RSS) of a child process
-doing the import.
+``import_file`` into a new project (read + store), and the peak memory (VmHWM) of the process
+doing the import; each is measured in a fresh child process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,16 +23,23 @@ FETCHED = SHARED / "fixtures" / "fetched"
 PROTOCOL = ROOT / "protocols" / "ketamine-crps.yaml"
 
 _CHILD = """
-import resource, sys, time
+import sys, time
 from review.project import init_project
 from review.project.imports import import_file
-project = init_project(sys.argv[1], sys.argv[2])
+from review.sources import read_file
+mode, folder, protocol, path = sys.argv[1:5]
 t0 = time.perf_counter()
-result = import_file(project, sys.argv[3], source="bench")
+if mode == "read":
+    n = len(read_file(path, "bench").records)
+else:
+    project = init_project(folder, protocol)
+    t0 = time.perf_counter()
+    n = import_file(project, path, source="bench").records_new
+    project.close()
 seconds = time.perf_counter() - t0
-project.close()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{result.records_new} {seconds:.3f} {rss:.0f}")
+# VmHWM: this process's own peak resident memory (ru_maxrss would include the parent's)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(n, f"{seconds:.3f}", int(hwm.split()[1]) // 1024)
 """
 
 
@@ -79,7 +85,6 @@ def main() -> None:
     args = parser.parse_args()
     if not FETCHED.is_dir():
         sys.exit(f"needs the real exports in {FETCHED}")
-    from review.sources import read_file
 
     print(
         f"{'format':8} {'records':>8} {'read s':>8} {'read rec/s':>11} {'import s':>9} {'import rec/s':>13} {'peak MB':>8}"
@@ -93,21 +98,29 @@ def main() -> None:
             for n in args.sizes:
                 path = Path(tmp) / f"bench_{n}{suffix}"
                 build(n, path)
-                t0 = time.perf_counter()
-                result = read_file(path, "bench")
-                read_s = time.perf_counter() - t0
-                assert len(result.records) == n, (fmt, n, len(result.records))
-                proc = subprocess.run(
-                    [sys.executable, "-c", _CHILD, str(Path(tmp) / f"p_{fmt}_{n}"), str(PROTOCOL), str(path)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                new, import_s, rss = proc.stdout.split()
-                assert int(new) == n
+                runs = {}
+                for mode in ("read", "import"):
+                    proc = subprocess.run(
+                        [
+                            sys.executable,
+                            "-c",
+                            _CHILD,
+                            mode,
+                            str(Path(tmp) / f"p_{fmt}_{n}"),
+                            str(PROTOCOL),
+                            str(path),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    count, seconds, peak = proc.stdout.split()
+                    assert int(count) == n, (fmt, n, mode, count)
+                    runs[mode] = (float(seconds), int(peak))
+                read_s, import_s, rss = runs["read"][0], runs["import"][0], runs["import"][1]
                 print(
-                    f"{fmt:8} {n:>8} {read_s:>8.2f} {n / read_s:>11,.0f} {float(import_s):>9.2f} "
-                    f"{n / float(import_s):>13,.0f} {rss:>8}"
+                    f"{fmt:8} {n:>8} {read_s:>8.2f} {n / read_s:>11,.0f} {import_s:>9.2f} "
+                    f"{n / import_s:>13,.0f} {rss:>8}"
                 )
 
 
