@@ -65,8 +65,9 @@ generic <- function(name, study, yi, vi, extra = NULL) {
 }
 mods <- function(name, input, es, col, measure) {
   r <- list(measure = measure, moderator = col)
-  for (m in c("REML", "DL", "FE", "PM")) {
-    f <- rma(es$yi, es$vi, mods = ~ input[[col]], method = if (m == "FE") "EE" else m, control = tight)
+  for (m in c("REML", "DL", "FE", "PM", "REML_HKSJ", "DL_HKSJ")) {
+    f <- rma(es$yi, es$vi, mods = ~ input[[col]], method = if (m == "FE") "EE" else sub("_HKSJ", "", m),
+             test = if (grepl("HKSJ", m)) "knha" else "z", control = tight)
     r[[m]] <- list(k = f$k, coefficients = lapply(seq_along(f$b), function(i) list(name = if (i == 1) "intercept" else col,
                    estimate = f$b[i], se = f$se[i], pval = f$pval[i], ci_low = f$ci.lb[i], ci_high = f$ci.ub[i])),
                    qm = f$QM, qm_pval = f$QMp, q = f$QE, q_pval = f$QEp, tau2 = f$tau2, i2 = f$I2,
