@@ -113,6 +113,11 @@ def run_dedup(project: Project, answers: Path | None = None) -> DedupResult:
     t0 = time.perf_counter()
     store = project.store
     added = _import_answers(project, Path(answers)) if answers is not None else 0
+    book = project.workbook_dir / REVIEW_WORKBOOK
+    if book.exists() and (answers is None or Path(answers).resolve() != book.resolve()):
+        # answers typed into the workbook but not imported yet would be lost when it is
+        # rewritten below: import them first
+        added += _import_answers(project, book)
     records = store.get_records()
     ids = list(records)
     position = {rid: i for i, rid in enumerate(ids)}

@@ -142,6 +142,18 @@ def test_uncertain_pairs_go_to_the_workbook_and_answers_are_kept(project: Any) -
     assert [(j.same, j.reviewer) for j in history] == [(True, "Ann"), (False, "Bob")]
 
 
+def test_answers_in_the_workbook_are_not_overwritten(project: Any) -> None:
+    _ids(project)
+    first = run_dedup(project)
+    book = project.workbook_dir / REVIEW_WORKBOOK
+    _fill(book, "same")
+    # running dedup again without --answers must not throw the typed answer away
+    again = run_dedup(project)
+    assert again.answers_added == 1
+    assert again.unique == first.unique - 1
+    assert [j.same for j in project.store.dedup_judgements()] == [True]
+
+
 def test_bad_answers_name_the_cell(project: Any) -> None:
     _ids(project)
     run_dedup(project)
