@@ -15,6 +15,7 @@ from pathlib import Path
 from review.errors import InputError
 from review.project import Project
 from review.sources import Issue, read_file
+from review.sources._common import sha256_bytes
 from review.sources.csvfile import write_csv
 from review.sources.ris import write_ris
 from review.store.imports import ImportRow
@@ -96,23 +97,27 @@ def import_file(project: Project, path: str | Path, source: str, fmt: str = "aut
         With ``.warnings`` (lines naming file and line) and ``.summary()``.
     """
     path = Path(path)
-    result = read_file(path, source, fmt)
     source = source.strip()
     store = project.store
-    earlier = store.find_import(result.sha256)
-    if earlier is not None:
+    try:
+        digest = sha256_bytes(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+    earlier = store.find_import(digest)
+    if earlier is not None:  # the same bytes were imported before: nothing to read or add
         return ImportResult(
             file=path,
-            source=source,
-            format=result.format,
-            encoding=result.encoding,
-            entries=result.entries,
-            records_read=len(result.records),
+            source=earlier.source,
+            format=earlier.format,
+            encoding=earlier.encoding,
+            entries=earlier.records_in,
+            records_read=earlier.records_read,
             records_new=0,
             run=earlier,
             new_file=False,
             issues=[],
         )
+    result = read_file(path, source, fmt)
     run, new_file = store.add_import(
         source=source,
         file_name=path.name,

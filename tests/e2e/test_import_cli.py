@@ -54,6 +54,8 @@ def test_import_warns_by_line_and_reimport_adds_nothing(project: Path, tmp_path:
     assert _status(project)["records"] == 4 and _status(project)["imports"] == 1
     code, _, err = _run("import", str(project), str(path), "--source", "embase")
     assert code == 0 and "already imported" in err
+    code, _, err = _run("import", str(project), str(path), "--source", "other", "--format", "csv")
+    assert code == 0 and "already imported" in err and "as 'embase'" in err  # same bytes: not read again
     status = _status(project)
     assert (status["records"], status["imports"], status["unique_records"]) == (4, 1, 4)
 
