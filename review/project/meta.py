@@ -182,6 +182,8 @@ def run_meta(
     moderator: str | None = None,
     subgroup: str | None = None,
     forest: str | Path | None = None,
+    *,
+    diagnostics: bool = True,
 ) -> dict[str, Any]:
     """Pool the studies of one CSV and return the contract's JSON object.
 
@@ -199,6 +201,8 @@ def run_meta(
         Column for a meta-regression or a subgroup analysis (at most one of the two).
     forest
         If given, also draw a forest plot there (PNG and SVG).
+    diagnostics
+        Also run Egger's test and leave-one-out (keys ``egger``, ``leave_one_out``).
     """
     measure = measure.upper() if measure else None
     method = (method or "REML").upper()
@@ -273,7 +277,7 @@ def run_meta(
         if subgroup:
             result.update(_subgroups(table, yi, vi, subgroup, method, hksj))
         egger_method = method if method in ("FE", "DL", "REML", "PM") else "FE"
-        if len(labels) >= 3:
+        if diagnostics and len(labels) >= 3:
             eg = egger_test(yi, vi, egger_method, hksj)
             result["egger"] = {
                 "stat": _clean(eg.stat),
@@ -282,7 +286,7 @@ def run_meta(
             }
         else:
             result["egger"] = None
-        if len(labels) >= 2 and method in ("FE", "DL", "REML", "PM"):
+        if diagnostics and len(labels) >= 2 and method in ("FE", "DL", "REML", "PM"):
             result["leave_one_out"] = [
                 {"omitted": labels[i], **_summary(r)}
                 for i, r in enumerate(leave_one_out(yi, vi, method, hksj))

@@ -62,6 +62,7 @@ def _run(csv: Path, measure: str, method: str, **kw: Any) -> dict[str, Any]:
         measure=None if measure == "GEN" else measure,
         method=method.replace("_HKSJ", ""),
         hksj=method.endswith("_HKSJ"),
+        diagnostics=False,  # Egger and leave-one-out are compared separately (extras files)
         **kw,
     )
 
