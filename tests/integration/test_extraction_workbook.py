@@ -450,3 +450,40 @@ def test_crps_reference_values_carry_illustrative(
     assert table.loc[("Sigtermans 2009", "adverse_events"), "yi"] == pytest.approx(math.log(23 / 5))
     assert table.loc[("Kemler 2000", "function"), "illustrative"]
     assert table.loc[("Kemler 2000", "function"), "measure"] == "SMD"
+
+
+def test_row_only_one_extractor_has_is_kept_or_dropped(
+    proj: tuple[Project, list[int]], tmp_path: Path
+) -> None:
+    project, ids = proj
+    for reviewer, rows in (("alice", _outcomes()), ("bob", _outcomes()[:4])):  # bob has no adverse events
+        out = tmp_path / f"{reviewer}.xlsx"
+        export_extraction(project, form="crps", reviewer=reviewer, out=out, record_ids=ids)
+        _fill(out, rows)
+        import_extraction(project, out)
+    open_ = extraction_disagreements(project)
+    assert sorted(d.field for d in open_) == ["__row__", "__row__"]
+    assert "adverse_events" not in set(effect_table(project)["outcome_domain"])
+    conflicts = tmp_path / "conflicts.xlsx"
+    export_extraction_conflicts(project, out=conflicts, resolver="carol")
+    wb = load_workbook(conflicts)
+    ws = wb["Conflicts"]
+    cols = {c.value: c.column for c in ws[1]}
+    assert {ws.cell(r, cols["field"]).value for r in (2, 3)} == {"(row)"}
+    assert {ws.cell(r, cols["value_b"]).value for r in (2, 3)} == {"no such row"}
+    ws.cell(2, cols["resolved"]).value = "maybe"
+    wb.save(conflicts)
+    with pytest.raises(WorkbookError, match="write keep or drop"):
+        import_extraction(project, conflicts)
+    ws.cell(2, cols["resolved"]).value = "keep"
+    ws.cell(3, cols["resolved"]).value = "keep"
+    wb.save(conflicts)
+    assert "by carol" in import_extraction(project, conflicts)
+    assert extraction_disagreements(project) == []
+    assert "adverse_events" in set(effect_table(project)["outcome_domain"])
+    history = project.store.extraction_history()
+    assert [(h["reviewer"], h["role"]) for h in history] == [
+        ("alice", "extractor"),
+        ("bob", "extractor"),
+        ("carol", "resolver"),
+    ]
