@@ -201,3 +201,24 @@ def test_export_has_no_numbering_lines_and_uses_crlf() -> None:
 def test_ris_round_trip_property(recs: list[Record]) -> None:
     again = _read(write_ris(recs), source="test").records
     assert [_fields(r) for r in again] == [_fields(r) for r in recs]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(records(), min_size=2, max_size=5, unique_by=lambda r: r.source_id),
+    st.integers(min_value=0),
+    st.sampled_from(["drop", "garbage", "binary"]),
+)
+def test_one_damaged_line_loses_no_entry(recs: list[Record], where: int, damage: str) -> None:
+    lines = split_lines(write_ris(recs))
+    i = where % len(lines)
+    if damage == "drop":
+        del lines[i]
+    elif damage == "garbage":
+        lines.insert(i, "%%% not a RIS line %%%")
+    else:
+        lines.insert(i, "\x00\x01\x02")
+    result = read_ris(lines, "test", KEY)
+    # every entry is still read (an entry whose TY or ER line is gone is recovered with a warning)
+    assert len(result.records) == len(recs)
+    assert result.entries == len(recs) and result.errors == []
