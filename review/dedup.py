@@ -1,19 +1,25 @@
 """Find records that are the same publication: exact keys, then blocked fuzzy matching.
 
 The algorithm follows what a bibliographer does by hand (Rathbone et al. 2015, Syst Rev 4:6;
-Hair et al. 2023, BMC Biol 21:189 ASySD; Wagner's bib-dedupe):
+Hair et al. 2023, BMC Biol 21:189 ASySD; Wagner's bib-dedupe; duplicate definition after
+Rathbone: the same bibliographic record however reported, including Cochrane review updates,
+never an erratum, comment, conference abstract or reprint of a paper):
 
-1. Normalise each record once (title without language tags, HTML or case; author surnames;
-   journal words for abbreviation-aware comparison; first/last page with '221-8' expanded to
-   '221-228'; volume digits; DOI; PMID) and flag what kind of item it is (erratum, comment or
-   reply, retraction, conference abstract/supplement).
-2. Generate candidate pairs by BLOCKING, never all pairs: same DOI, same PMID, same title
-   start, same title end, same (year, volume, first page), same (first author, year, title
-   word). Big blocks are compared only within a sorted window, so the cost grows near-linearly.
-3. Score each candidate with rapidfuzz on title, authors and journal, and apply hard
-   vetoes that keep different publications apart: different DOIs or PMIDs, years more than one
-   apart, different volume or first page, an erratum/comment/reply against the paper itself,
-   a conference abstract against a journal article.
+1. Normalise each record once (title without language tags, database notes, HTML or case;
+   author family names; journal words for abbreviation-aware comparison; first/last page with
+   '221-8' expanded to '221-228', e-locators, page counts and Excel-mangled ranges recognised;
+   volume, issue and supplement numbers; DOI; PMID; Cochrane review number) and flag what kind
+   of item it is (erratum, comment or reply, retraction, conference abstract/supplement,
+   thesis).
+2. Generate candidate pairs by BLOCKING, never all pairs: same DOI, PMID or Cochrane number,
+   same title start, same title end, same (volume, first page, year), same (first page, year,
+   first author), same (first author, year, longest title word). Blocks over ``MAX_BLOCK``
+   records are compared only within a title-sorted window, so the cost grows near-linearly.
+3. Score each candidate's titles with rapidfuzz (``process.cpdist``) and apply the vetoes that
+   keep different publications apart (:func:`_conflict`): different DOIs or PMIDs, another
+   kind of item, years more than one apart, different volume, issue or first page (after every
+   page convention is tried), a conference abstract against a multi-page article. Then weigh
+   the evidence (:func:`compare`): title, authors, year, journal, volume and pages.
 4. Merge 'same' pairs best first with a union-find that refuses any merge that would put two
    conflicting records in one group (so A~B, B~C cannot chain two papers together).
    People's answers come first: a 'same' answer merges, a 'different' answer never merges.
