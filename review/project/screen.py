@@ -120,24 +120,9 @@ def _stage_records(project: Project, decisions: Sequence[Decision]) -> dict[str,
 def _rows(
     project: Project, ids: Sequence[int], earlier: dict[int, dict[str, Any]] | None = None
 ) -> list[ScreeningRow]:
-    records = project.store.get_records(ids)
-    out = []
-    for rid in ids:
-        rec = records[rid]
-        out.append(
-            ScreeningRow(
-                record_id=rid,
-                title=rec.title,
-                authors=rec.authors,
-                year=rec.year,
-                journal=rec.journal,
-                abstract=rec.abstract,
-                pmid=rec.pmid,
-                doi=rec.doi,
-                earlier=(earlier or {}).get(rid, {}),
-            )
-        )
-    return out
+    fields = project.store.screening_fields(ids)
+    extra = earlier or {}
+    return [ScreeningRow(record_id=rid, earlier=extra.get(rid, {}), **fields[rid]) for rid in ids]
 
 
 def _refuse_overwrite(out: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from review.errors import StoreError
-from review.store._base import StoreBase, now
+from review.store._base import StoreBase, loads, now
 
 __all__ = ["DecisionRow", "ScreeningStoreMixin"]
 
@@ -50,6 +50,22 @@ class ScreeningStoreMixin(StoreBase):
             out.update(
                 self.conn.execute(f"SELECT id, title FROM records WHERE id IN ({marks})", chunk).fetchall()
             )
+        return out
+
+    def screening_fields(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """What a screening workbook shows of each record (title, authors, year, journal, abstract, pmid, doi)."""
+        wanted = list(ids)
+        keys = ("title", "authors", "year", "journal", "abstract", "pmid", "doi")
+        out: dict[int, dict[str, Any]] = {}
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.conn.execute(
+                f"SELECT id, {', '.join(keys)} FROM records WHERE id IN ({marks})", chunk
+            ):
+                data = dict(zip(keys, row[1:], strict=True))
+                data["authors"] = tuple(loads(data["authors"]) or ())
+                out[int(row[0])] = data
         return out
 
     def add_workbook_export(
