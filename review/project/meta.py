@@ -283,6 +283,8 @@ def run_meta(
                 "stat": _clean(eg.stat),
                 "pval": _clean(eg.pval),
                 "limit_estimate": _clean(eg.limit_estimate),
+                "test": eg.test,
+                "df": eg.df,
             }
         else:
             result["egger"] = None
@@ -444,7 +446,8 @@ def format_meta(result: dict[str, Any]) -> str:
         )
     if result.get("egger"):
         eg = result["egger"]
-        lines.append(f"Egger's test: z = {_fmt(eg['stat'])}, p = {_fmt(eg['pval'])}")
+        name = f"t({eg['df']})" if eg.get("test") == "knha" else "z"
+        lines.append(f"Egger's test: {name} = {_fmt(eg['stat'])}, p = {_fmt(eg['pval'])}")
     for note in result.get("notes") or []:
         lines.append(f"note: {note}")
     width = max((len(s["study"]) for s in result["studies"]), default=5)
