@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -431,8 +432,16 @@ def parse_value(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"{spec.name} must be a number, got {value!r}")
     if isinstance(value, str):
+        text = value.strip()
+        if text.count(",") == 1 and "." not in text:
+            if re.fullmatch(r"-?\d{1,3},\d{3}", text):
+                raise ValueError(
+                    f"{spec.name}: {value!r} could be a decimal comma or a thousands separator; "
+                    "type the number with a decimal point and no separator"
+                )
+            text = text.replace(",", ".")  # a decimal comma, as typed in many European locales
         try:
-            num = float(value.strip().replace(",", "."))
+            num = float(text)
         except ValueError:
             raise ValueError(f"{spec.name} must be a number, got {value!r}") from None
     elif isinstance(value, int | float):

@@ -109,8 +109,10 @@ def _validation(col: Column, list_ref: str | None) -> DataValidation | None:
         dv = DataValidation(type="list", formula1=list_ref, allow_blank=True)
         dv.error = f"Choose a value from the list for {col.label}."
     elif col.kind in ("integer", "number"):
-        lo = -1e12 if col.minimum is None else col.minimum
-        hi = 1e12 if col.maximum is None else col.maximum
+        # Excel's whole-number validation holds 32-bit integers
+        wide = 2147483647 if col.kind == "integer" else 1e12
+        lo = -wide if col.minimum is None else col.minimum
+        hi = wide if col.maximum is None else col.maximum
         dv = DataValidation(
             type="whole" if col.kind == "integer" else "decimal",
             operator="between",

@@ -139,6 +139,7 @@ def _cols(form: Form, entity: str) -> dict[str, str]:
         ({"arm": "nope"}, "arm", "not on the Arms sheet"),
         ({"n": "many"}, "n", "must be a number"),
         ({"n": 2.5}, "n", "whole number"),
+        ({"mean": "4,500"}, "mean", "decimal comma or a thousands separator"),
     ],
 )
 def test_bad_cells_are_named(
@@ -411,3 +412,12 @@ def test_cells_round_trip_any_value(
     again = from_cells(form, to_cells(ext))
     (row,) = again.entity("outcome").values()
     assert (row["mean"], row["sd"], row["timepoint_days"], row["n"]) == (mean, sd, day, n)
+
+
+def test_decimal_comma_typed_as_text_is_read(form: Form, ctx: Context) -> None:
+    ext, problems = validate_sheets(
+        form, ctx, _sheets(form, study=[STUDY], arm=ARMS, outcome=[_outcome("ket", mean="4,5", sd=" 2.25 ")])
+    )
+    assert problems == []
+    (row,) = ext.entity("outcome").values()
+    assert (row["mean"], row["sd"]) == (4.5, 2.25)
