@@ -395,6 +395,7 @@ def read_decisions(
                 sheet=name,
                 row=header_row,
             )
+        allowed = tuple(allowed)
         allowed_set = set(allowed)
         problems: list[tuple[int, str | None, str]] = []
         decisions: list[SheetDecision] = []
@@ -447,7 +448,7 @@ def read_decisions(
                     (
                         number,
                         letter(dec_col),
-                        f"decision {decision!r} is not {'/'.join(sorted(allowed_set))} here",
+                        f"decision {decision!r} is not allowed in this workbook: use {' or '.join(allowed)}",
                     )
                 )
                 continue

@@ -381,7 +381,7 @@ def test_full_text_flow_conflicts_and_outcomes(proj: Project, tmp_path: Path) ->
     assert wb.worksheets[0].title == "Conflicts"
     assert {"decision by A", "decision by B", "decision"} <= set(_headers(wb.worksheets[0]))
     fill(c, lambda rid: "maybe")
-    _refused(proj, c, r"decision 'maybe' is not exclude/include here")
+    _refused(proj, c, r"decision 'maybe' is not allowed in this workbook: use include or exclude")
     fill(c, lambda rid: "include" if rid % 2 == 0 else "exclude")
     import_screening(proj, c)
     ta = screening_status(proj)[TA]
@@ -515,3 +515,19 @@ def test_empty_file_is_refused(proj: Project, tmp_path: Path) -> None:
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
     _refused(proj, empty, r"empty.xlsx: cannot be read as an Excel workbook")
+
+
+def test_inserted_widened_columns_and_filtered_rows(proj: Project, filled: Path) -> None:
+    def rearrange(wb: Any) -> None:
+        ws = wb.worksheets[0]
+        ws.insert_cols(2)  # a column of the screener's own, before the title
+        ws.cell(row=1, column=2, value="My flag")
+        ws.column_dimensions["H"].width = 80
+        for row in range(2, 8):
+            ws.row_dimensions[row].hidden = True  # filtered out, still data
+        ws.auto_filter.ref = f"A1:M{ws.max_row}"
+
+    _edit(filled, rearrange)
+    import_screening(proj, filled)
+    stored = {d[1]: d[4] for d in proj.store.screening_decisions()}
+    assert stored == {rid: a_rule(rid) for rid in range(1, N + 1)}
