@@ -555,6 +555,11 @@ def _conflict(a: Prepared, b: Prepared) -> str:
     if a.year and b.year and abs(a.year - b.year) > 1:
         return "years differ"
     if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
+        # a shared DOI outweighs page conventions, but an abstract can carry its paper's DOI
+        article = b if a.conference else a
+        printed = article.multi_page and article.first_page[:1].isdigit()  # not S12-S13, i22-i23
+        if a.conference != b.conference and printed and compare_pages(a, b) not in ("eq", "compatible"):
+            return "conference abstract vs article (shared DOI)"
         return ""
     if _shifted(a, b) or _shifted(b, a):
         return ""

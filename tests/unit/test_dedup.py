@@ -197,6 +197,11 @@ def test_numbered_series_and_a_changed_word_do_not_merge() -> None:
     assert verdict(adult, child) != "same"
 
 
+def test_abstract_with_its_papers_doi_is_not_the_paper() -> None:
+    abstract = rec(journal="Pain. Conference: 12th World Congress on Pain", issue="Suppl 1", pages="S45")
+    assert verdict(rec(), abstract) == "different"
+
+
 def test_shared_supplement_doi_does_not_merge_different_abstracts() -> None:
     a = rec(title="GLP-1 reduces intestinal lipid availability", doi="10.2337/db13-388-679", pages="A163")
     b = rec(
