@@ -48,9 +48,8 @@ def project(demo: tuple[Path, str, float]) -> Iterator[Any]:
         proj.close()
 
 
-def test_demo_is_fast_and_prints_where_files_are(demo: tuple[Path, str, float]) -> None:
-    _out, text, seconds = demo
-    assert seconds < 60
+def test_demo_runs_every_stage_and_prints_where_files_are(demo: tuple[Path, str, float]) -> None:
+    _out, text, _seconds = demo  # speed: bench/demo_build.py
     assert "Not run" not in text, text
     for name in ("review.sqlite", "title-abstract_alice.xlsx", "prisma.png", "effect_table.csv"):
         assert name in text
