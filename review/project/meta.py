@@ -80,7 +80,9 @@ def read_studies(path: str | Path) -> StudyTable:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the CSV: {exc}", path=p) from exc
-    reader = csv.DictReader(text.splitlines())
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel's CSV in decimal-comma locales
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise InputError("the CSV is empty; expected a header row such as study,yi,vi", path=p)
