@@ -42,6 +42,7 @@ __all__ = [
     "mantel_haenszel",
     "meta_regression",
     "peto",
+    "result_dict",
     "rma",
     "subgroup_analysis",
 ]
