@@ -208,6 +208,13 @@ def included_record_ids(project: Project) -> list[int]:
 
 def _columns(form: Form, ctx: Context, entity: str) -> tuple[Column, ...]:
     sheet = form.sheet(entity)
+    studies, arms = form.sheet("study").name, form.sheet("arm").name
+    refs = {
+        ("arm", "study"): (studies, "study"),
+        ("outcome", "study"): (studies, "study"),
+        ("outcome", "arm"): (arms, "arm"),
+        ("rob", "study"): (studies, "study"),
+    }
     return tuple(
         Column(
             name=f.name,
@@ -219,6 +226,7 @@ def _columns(form: Form, ctx: Context, entity: str) -> tuple[Column, ...]:
             prefilled=f.prefilled,
             help=f.help,
             width=_WIDTH.get(f.name, max(12.0, min(28.0, len(f.name) + 4.0))),
+            ref=refs.get((entity, f.name)),
         )
         for f in sheet.fields
     )

@@ -69,6 +69,8 @@ class Column:
     prefilled: bool = False
     help: str = ""
     width: float = 16
+    #: (sheet, field): a dropdown of the values typed in that column of another sheet
+    ref: tuple[str, str] | None = None
 
 
 @dataclass
@@ -105,9 +107,11 @@ def _put(ws: Worksheet, row: int, col: int, value: Any) -> None:
 
 
 def _validation(col: Column, list_ref: str | None) -> DataValidation | None:
-    if col.kind == "choice" and list_ref:
+    if (col.kind == "choice" or col.ref) and list_ref:
         dv = DataValidation(type="list", formula1=list_ref, allow_blank=True)
         dv.error = f"Choose a value from the list for {col.label}."
+        if col.ref:
+            dv.error = f"{col.label}: choose one from column {col.ref[1]} of sheet {col.ref[0]!r}."
     elif col.kind in ("integer", "number"):
         # Excel's whole-number validation holds 32-bit integers
         wide = 2147483647 if col.kind == "integer" else 1e12
@@ -155,6 +159,18 @@ def write_form_workbook(path: str | Path, sheets: Sequence[SheetLayout], meta: M
                     _put(lists, i, list_col, choice)
                 end = len(col.choices) + 1
                 refs[(layout.name, col.name)] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${end}"
+    by_name = {layout.name: layout for layout in sheets}
+    for layout in sheets:
+        for col in layout.columns:
+            target = by_name.get(col.ref[0]) if col.ref else None
+            if col.ref and target is not None:
+                names = [c.name for c in target.columns]
+                if col.ref[1] in names:
+                    letter = get_column_letter(names.index(col.ref[1]) + 1)
+                    end = FIRST_DATA_ROW + len(target.rows) + target.blank_rows - 1
+                    refs[(layout.name, col.name)] = (
+                        f"{quote_sheetname(target.name)}!${letter}$2:${letter}${end}"
+                    )
     for layout in sheets:
         ws = wb.create_sheet(layout.name)
         last = FIRST_DATA_ROW + len(layout.rows) + layout.blank_rows - 1

@@ -177,6 +177,9 @@ def test_export_has_prefilled_studies_dropdowns_and_number_validation(
         "percent/N",
     ]
     assert validations[f"{letters['n']}2"].type == "whole"
+    # study and arm columns offer the labels typed on the Studies and Arms sheets
+    assert validations[f"{letters['study']}2"].formula1 == "'Studies'!$C$2:$C$13"  # 2 studies + 10 blank rows
+    assert validations[f"{letters['arm']}2"].formula1.startswith("'Arms'!$B$2:$B$")
     assert validations[f"{letters['sd']}2"].type == "decimal"
     assert validations[f"{letters['timepoint_days']}2"].formula1 == "0"
 
