@@ -100,10 +100,24 @@ _WOS_CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_REPLY = re.compile(r"reply|letters", re.IGNORECASE)
-# every title_kind pattern needs one of these words (a cheap first test)
-_KIND_HINT = re.compile(
-    r"errat|corrig|correct|retract|withdrawn|concern|duplicate|reply|response|comment|letter|\bre\b|\bvol\b|\(\s*(?:19|20)\d\d",
-    re.IGNORECASE,
+# every title_kind pattern needs one of these (a cheap first test; "re:" is tested apart)
+_KIND_WORDS = (
+    "errat",
+    "corrig",
+    "correct",
+    "retract",
+    "withdrawn",
+    "concern",
+    "duplicate",
+    "reply",
+    "response",
+    "comment",
+    "letter",
+    "vol",
+    "(19",
+    "(20",
+    "( 19",
+    "( 20",
 )
 # what databases add to a correspondence title: "- Reply", "(multiple letters)"
 _REPLY_TAIL = re.compile(
@@ -188,7 +202,10 @@ def normal_title(title: str | None) -> str:
 
 def title_kind(title: str | None) -> str:
     """'erratum', 'retraction', 'reply' or '' (an ordinary paper) from the title's wording."""
-    if not title or not _KIND_HINT.search(title):
+    if not title:
+        return ""
+    low = title.lower()
+    if not any(w in low for w in _KIND_WORDS) and not low.lstrip().startswith("re"):
         return ""
     if _WOS_CORRECTION.search(title):
         return "erratum"
@@ -393,25 +410,43 @@ _GENERIC = re.compile(
 )
 
 
-def _get(row: Any, name: str) -> Any:
+_KEYS = (*_FIELDS, "source", "record_type")
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    """The matching fields of a Record or a mapping; NaN (pandas) and '' become None."""
     if isinstance(row, Record):
-        if name == "isbn":
-            return row.issn
-        return getattr(row, name, None)
-    value = row.get(name)
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:  # NaN from pandas
-        return None
-    return value
+        return {
+            "title": row.title,
+            "authors": row.authors or None,
+            "year": row.year,
+            "journal": row.journal,
+            "volume": row.volume,
+            "issue": row.issue,
+            "pages": row.pages,
+            "doi": row.doi,
+            "pmid": row.pmid,
+            "abstract": row.abstract,
+            "isbn": row.issn,
+            "source": row.source,
+            "record_type": row.record_type,
+        }
+    out: dict[str, Any] = {}
+    get = row.get
+    for name in _KEYS:
+        value = get(name)
+        if value is not None and (value == "" or (isinstance(value, float) and value != value)):
+            value = None  # empty cell, or NaN from pandas
+        out[name] = value
+    return out
 
 
 _THESIS = re.compile(r"dissertation|thesis|\bph\.?\s?d\b|\bm\.?\s?phil\b|doctoral", re.IGNORECASE)
 
 
-def _is_thesis(row: Any, journal: str, volume: Any, issue: Any, pages: Any) -> bool:
+def _is_thesis(record_type: Any, journal: str, volume: Any, issue: Any, pages: Any) -> bool:
     """A thesis, or its listing in Dissertation Abstracts (RIS type THES, 'Ph.D.', 'Dissertation ...')."""
-    if str(_get(row, "record_type") or "").upper() == "THES":
+    if str(record_type or "").upper() == "THES":
         return True
     return any(_THESIS.search(str(x)) for x in (journal, volume, issue) if x) or bool(
         pages and _PAGE_COUNT.fullmatch(str(pages).strip()) and not journal
@@ -420,33 +455,34 @@ def _is_thesis(row: Any, journal: str, volume: Any, issue: Any, pages: Any) -> b
 
 def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     """Normalise one record (a Record or a mapping with COLUMNS-style keys) for matching."""
-    year = parse_year(str(_get(row, "year") or ""))
-    raw_title = _get(row, "title")
+    f = _fields(row)
+    year = parse_year(f["year"] if isinstance(f["year"], int) else str(f["year"] or ""))
+    raw_title = f["title"]
     raw_title = str(raw_title) if raw_title is not None else ""
     title = normal_title(raw_title)
-    authors = _get(row, "authors")
+    authors = f["authors"]
     if authors is not None and not isinstance(authors, (str, tuple, list)):
         authors = str(authors)
     surnames = _surnames(authors)
     names = authors if isinstance(authors, str) else "; ".join(authors or ())
-    journal = _get(row, "journal")
+    journal = f["journal"]
     journal = str(journal) if journal is not None else ""
-    volume = _get(row, "volume")
-    issue = _get(row, "issue")
-    pages = _get(row, "pages")
+    volume = f["volume"]
+    issue = f["issue"]
+    pages = f["pages"]
     first, last = page_range(str(pages) if pages is not None else None)
     first_digits, last_digits = _digits(first), _digits(last)
-    doi = normalise_doi(str(_get(row, "doi") or "")) or ""
+    doi = normalise_doi(str(f["doi"] or "")) or ""
     # versions of a Cochrane review (.pub2, .pub3) are one review (Rathbone 2015; bib-dedupe)
     doi = _COCHRANE_PUB.sub("", doi)
     cochrane = _COCHRANE_ID.search(" ".join(str(x) for x in (pages, doi, volume, issue, raw_title) if x))
-    pmid = normalise_pmid(str(_get(row, "pmid") or "")) or ""
-    source = str(_get(row, "source") or "").lower()
+    pmid = normalise_pmid(str(f["pmid"] or "")) or ""
+    source = str(f["source"] or "").lower()
     suppl_text = " ".join(str(x) for x in (volume, issue) if x is not None)
     in_suppl = any(_SUPPL.search(str(x)) for x in (volume, issue) if x is not None)
     conference = bool(_CONF_WORDS.search(journal)) or in_suppl
     journal_main = _CONF_SPLIT.split(journal, maxsplit=1)[0] or journal
-    filled = sum(1 for n in _FIELDS if _get(row, n) not in (None, "", ()))
+    filled = sum(1 for n in _FIELDS if f[n] not in (None, "", ()))
     words = [w for w in title.split() if w not in _STOP]
     return Prepared(
         title=title,
@@ -469,7 +505,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         if in_suppl
         else frozenset(),
         conference=conference,
-        thesis=_is_thesis(row, journal, volume, issue, pages),
+        thesis=_is_thesis(f["record_type"], journal, volume, issue, pages),
         generic=len(words) <= 2 or (len(words) <= 3 and bool(_GENERIC.match(title))),
         completeness=filled,
         pubmed=source == "pubmed" or bool(pmid),
