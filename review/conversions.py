@@ -14,6 +14,9 @@ Sources
   size, median, range and/or interquartile range. BMC Med Res Methodol 2014;14:135 (SDs).
 - Luo D, Wan X, Liu J, Tong T. Optimally estimating the sample mean from the sample size, median,
   mid-range, and/or mid-quartile range. Stat Methods Med Res 2018;27(6):1785-1805 (means).
+
+The same estimators (Luo means, Wan SDs) are what R metafor's ``conv.fivenum`` uses by default
+for the median/range and median/IQR cases.
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ def from_median_iqr(n: int, median: float, q1: float, q3: float) -> Conversion:
 
     Notes
     -----
-    mean = w (q1 + q3) / 2 + (1 - w) median, w = 0.7 + 0.39 / n (Luo et al. 2018, eq. 15);
+    mean = w (q1 + q3) / 2 + (1 - w) median, w = 0.7 + 0.39 / n (Luo et al. 2018);
     SD = (q3 - q1) / (2 Phi^-1((0.75 n - 0.125) / (n + 0.25))) (Wan et al. 2014, eq. 16).
     """
     n = _check_n(n, 2, "quartiles of a single value carry no spread")
@@ -174,7 +177,7 @@ def from_median_range(n: int, median: float, minimum: float, maximum: float) -> 
 
     Notes
     -----
-    mean = w (min + max) / 2 + (1 - w) median, w = 4 / (4 + n^0.75) (Luo et al. 2018, eq. 7);
+    mean = w (min + max) / 2 + (1 - w) median, w = 4 / (4 + n^0.75) (Luo et al. 2018);
     SD = (max - min) / (2 Phi^-1((n - 0.375) / (n + 0.25))) (Wan et al. 2014, eq. 9).
     """
     n = _check_n(n, 2, "the range of a single value carries no spread")
@@ -195,7 +198,7 @@ def from_median_iqr_range(
     Notes
     -----
     mean = w1 (min + max) / 2 + w2 (q1 + q3) / 2 + (1 - w1 - w2) median with
-    w1 = 2.2 / (2.2 + n^0.75), w2 = 0.7 - 0.72 / n^0.55 (Luo et al. 2018, eq. 11);
+    w1 = 2.2 / (2.2 + n^0.75), w2 = 0.7 - 0.72 / n^0.55 (Luo et al. 2018);
     SD = (max - min) / (4 Phi^-1((n - 0.375) / (n + 0.25)))
     + (q3 - q1) / (4 Phi^-1((0.75 n - 0.125) / (n + 0.25))) (Wan et al. 2014, eq. 15).
     """
