@@ -531,3 +531,24 @@ def test_inserted_widened_columns_and_filtered_rows(proj: Project, filled: Path)
     import_screening(proj, filled)
     stored = {d[1]: d[4] for d in proj.store.screening_decisions()}
     assert stored == {rid: a_rule(rid) for rid in range(1, N + 1)}
+
+
+def test_real_zotero_export_round_trip(shared: Path, project: Project, tmp_path: Path) -> None:
+    """1,000 real records (long abstracts, odd characters) survive export, a sorted fill and import."""
+    from review.sources import read_file
+
+    result = read_file(shared / "fixtures" / "fetched" / "asysd" / "zotero_export.ris", "zotero")
+    project.store.add_records(result.records)
+    n = project.store.record_count()
+    path = tmp_path / "A.xlsx"
+    export_screening(project, stage=TA, reviewer="A", out=path)
+    ids = fill(path, a_rule, sort=True, style=lambda s: f" {s.upper()} ")
+    assert len(ids) == n
+    import_screening(project, path)
+    s = screening_status(project)[TA]
+    want = [a_rule(r) for r in ids]
+    assert s["reviewers"]["A"] == {
+        "include": want.count("include"),
+        "exclude": want.count("exclude"),
+        "maybe": 0,
+    }
