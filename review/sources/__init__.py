@@ -164,18 +164,17 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
         elif kind == "csv":
             from review.sources.csvfile import read_csv
 
+            del data  # only the text is needed now (large files)
             result = read_csv(text, source, key)
         else:
+            from review.sources.medline import read_medline
+            from review.sources.ris import read_ris
+
+            del data
             lines = split_lines(text)
-            del text  # the lines are all that is needed now (large files)
-            if kind == "ris":
-                from review.sources.ris import read_ris
-
-                result = read_ris(lines, source, key)
-            else:
-                from review.sources.medline import read_medline
-
-                result = read_medline(lines, source, key)
+            del text  # only the lines are needed now
+            reader = read_ris if kind == "ris" else read_medline
+            result = reader(lines, source, key)
         result.issues[:0] = notes
         result.encoding = encoding
         result.sha256 = digest

@@ -118,6 +118,36 @@ def _to_record(data: dict[str, Any], source: str, source_id: str) -> Record:
     )
 
 
+def _first_pmid(block: Sequence[str]) -> str | None:
+    """The record's PMID as Bio.Medline will read it (the first ``PMID-`` line)."""
+    for line in block:
+        if line.startswith("PMID-"):
+            return line[6:].strip() or None
+    return None
+
+
+def _parse_block(start: int, block: list[str], issues: list[Issue]) -> dict[str, Any] | None:
+    """One record through Bio.Medline; None (with an error) if it cannot be parsed."""
+    for offset, line in enumerate(block):
+        if not line.startswith("      ") and not _FIELD.match(line):
+            issues.append(
+                Issue(
+                    start + offset,
+                    "warning",
+                    f"not a MEDLINE field line ({line.strip()[:50]!r}); kept under its first 4 characters",
+                )
+            )
+    try:
+        records = list(Medline.parse([line + "\n" for line in block]))
+    except Exception as exc:  # Bio.Medline raises bare errors on damaged input
+        issues.append(Issue(start, "error", f"record could not be parsed ({exc}); skipped"))
+        return None
+    if len(records) != 1:
+        issues.append(Issue(start, "error", f"record parsed into {len(records)} records; skipped"))
+        return None
+    return dict(records[0])
+
+
 def read_medline(lines: Sequence[str], source: str, key: str) -> ReadResult:
     """Read MEDLINE lines (decoded, split) into records; the PMID is each record's key.
 
@@ -125,47 +155,22 @@ def read_medline(lines: Sequence[str], source: str, key: str) -> ReadResult:
     """
     issues: list[Issue] = []
     blocks = _blocks(lines)
-    parsed: list[tuple[int, dict[str, Any] | None]] = []
-    for start, block in progress(blocks, len(blocks), "reading MEDLINE"):
-        for offset, line in enumerate(block):
-            if not line.startswith("      ") and not _FIELD.match(line):
-                issues.append(
-                    Issue(
-                        start + offset,
-                        "warning",
-                        f"not a MEDLINE field line ({line.strip()[:50]!r}); kept under its first 4 characters",
-                    )
-                )
-        try:
-            records = list(Medline.parse([line + "\n" for line in block]))
-        except Exception as exc:  # Bio.Medline raises bare errors on damaged input
-            issues.append(Issue(start, "error", f"record could not be parsed ({exc}); skipped"))
-            parsed.append((start, None))
-            continue
-        if len(records) != 1:
-            issues.append(Issue(start, "error", f"record parsed into {len(records)} records; skipped"))
-            parsed.append((start, None))
-            continue
-        parsed.append((start, dict(records[0])))
-
-    pmids: list[str | None] = []
-    for start, data in parsed:
-        pmid = None
-        if data is not None:
-            values = _as_list(data.get("PMID"))
-            pmid = values[0].strip() if values else None
-            if not pmid:
-                issues.append(Issue(start, "warning", "record has no PMID; imported with a file-based key"))
-        pmids.append(pmid)
+    pmids = [_first_pmid(block) for _, block in blocks]
+    for (start, _), pmid in zip(blocks, pmids, strict=True):
+        if not pmid:
+            issues.append(Issue(start, "warning", "record has no PMID; imported with a file-based key"))
     ids, repeated = unique_ids(pmids)
     for pmid, n in repeated.items():
         issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
     out = ReadResult(records=[], issues=issues, format="medline", entries=len(blocks))
-    for position, ((start, data), pmid) in enumerate(zip(parsed, ids, strict=True), 1):
+    pairs = zip(blocks, ids, strict=True)
+    for position, ((start, block), key_id) in enumerate(progress(pairs, len(blocks), "reading MEDLINE"), 1):
+        data = _parse_block(start, block, issues)
+        block.clear()  # let the text go: large files are read in one pass
         if data is None:
             continue
         try:
-            record = _to_record(data, source, pmid or fallback_id(key, position))
+            record = _to_record(data, source, key_id or fallback_id(key, position))
         except Exception as exc:
             issues.append(Issue(start, "error", f"record {position} could not be mapped ({exc}); skipped"))
             continue
