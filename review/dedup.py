@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import html
 import itertools
+import multiprocessing as mp
+import os
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -956,9 +959,11 @@ def candidate_pairs(prep: Sequence[Prepared]) -> np.ndarray:
     if not chunks:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(chunks)
-    pairs = np.sort(pairs, axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return np.unique(pairs, axis=0)
+    lo, hi = pairs.min(axis=1), pairs.max(axis=1)
+    keep = lo != hi
+    n = max(len(prep), 1)
+    codes = np.unique(lo[keep] * n + hi[keep])  # one int per pair: sorting 1-D is fast
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 class _Groups:
@@ -1007,6 +1012,35 @@ def _rows(data: Sequence[Record] | Any) -> list[Any]:
     return list(data)
 
 
+#: Below this many records normalising runs in this process; above, in one process per core.
+PARALLEL_FROM = 20_000
+_ROWS: list[Any] = []
+
+
+def _prepare_slice(bounds: tuple[int, int]) -> list[Prepared]:
+    return [prepare(r) for r in _ROWS[bounds[0] : bounds[1]]]
+
+
+def _prepare_all(rows: list[Any], wrap: Callable[[Iterable[Any], int, str], Iterable[Any]]) -> list[Prepared]:
+    """prepare() every row; large libraries are split over the CPU cores (forked workers read
+    the rows without copying them; only the small Prepared results come back)."""
+    cores = os.cpu_count() or 1
+    if len(rows) < PARALLEL_FROM or cores < 2 or "fork" not in mp.get_all_start_methods():
+        return [prepare(r) for r in wrap(rows, len(rows), "normalising")]
+    global _ROWS
+    _ROWS = rows
+    try:
+        step = -(-len(rows) // (cores * 4))
+        bounds = [(i, min(i + step, len(rows))) for i in range(0, len(rows), step)]
+        with ProcessPoolExecutor(max_workers=cores, mp_context=mp.get_context("fork")) as pool:
+            parts = list(wrap(pool.map(_prepare_slice, bounds), len(bounds), "normalising"))
+    except (OSError, RuntimeError):  # no fork available here: do it in this process
+        return [prepare(r) for r in wrap(rows, len(rows), "normalising")]
+    finally:
+        _ROWS = []
+    return [p for part in parts for p in part]
+
+
 def find_duplicates(
     data: Sequence[Record] | Any,
     *,
@@ -1035,7 +1069,7 @@ def find_duplicates(
     rows = _rows(data)
     wrap = progress or (lambda it, total, desc: it)
     try:
-        prep = [prepare(r) for r in wrap(rows, len(rows), "normalising")]
+        prep = _prepare_all(rows, wrap)
     except (TypeError, AttributeError) as exc:  # pragma: no cover - defensive
         raise InputError(f"cannot read the records to deduplicate: {exc}") from exc
     n = len(prep)

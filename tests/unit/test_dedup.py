@@ -305,3 +305,14 @@ def test_partition_does_not_depend_on_order(rnd: random.Random) -> None:
     assert partition(shuffled.group.tolist(), order) == partition(
         plain.group.tolist(), list(range(len(records)))
     )
+
+
+def test_parallel_normalising_gives_the_same_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    import review.dedup as dedup
+
+    records = [rec(), rec(doi=None, pages="107-115"), rec(title="Erratum: x", pages="350", doi=None)] * 10
+    serial = find_duplicates(records)
+    monkeypatch.setattr(dedup, "PARALLEL_FROM", 5)
+    parallel = find_duplicates(records)
+    assert parallel.group.tolist() == serial.group.tolist()
+    assert parallel.kept.tolist() == serial.kept.tolist()
