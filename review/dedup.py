@@ -53,10 +53,15 @@ __all__ = [
     "DedupOutcome",
     "Pair",
     "Prepared",
+    "candidate_pairs",
     "compare",
+    "compare_pages",
     "find_duplicates",
+    "journal_match",
+    "normal_title",
     "page_range",
     "prepare",
+    "title_kind",
 ]
 
 Verdict = Literal["same", "uncertain", "different"]
