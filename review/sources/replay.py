@@ -203,6 +203,9 @@ class ReplayServer:
         Records one search serves (PubMed: 9,999); lower it to test splitting with few articles.
     delay
         Seconds to wait before answering each efetch (a slow server, to interrupt a search).
+    omit
+        PMIDs that efetch from the history server silently leaves out (PubMed does this now and
+        then); efetch by id still returns them.
     port
         Port to listen on (0: any free port).
     """
@@ -219,6 +222,7 @@ class ReplayServer:
         retry_after: int = 1,
         cap: int = _CAP,
         delay: float = 0.0,
+        omit: Collection[str] = (),
         port: int = 0,
     ) -> None:
         for kind in [*faults, *esearch_faults]:
@@ -244,6 +248,7 @@ class ReplayServer:
         self.retry_after = retry_after
         self.cap = cap
         self.delay = delay
+        self.omit = frozenset(omit)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.calls = {"esearch": 0, "efetch": 0}
         self._history: dict[str, list[str]] = {}
@@ -352,7 +357,7 @@ class ReplayServer:
                     '<?xml version="1.0" ?><eFetchResult><ERROR>Cannot retrieve query from history'
                     "</ERROR></eFetchResult>"
                 )
-            want = found[start : start + size]
+            want = [i for i in found[start : start + size] if i not in self.omit]
         return 200, _HEAD_FETCH + "<PubmedArticleSet>\n" + "\n".join(
             self.pool[i] for i in want
         ) + "\n</PubmedArticleSet>\n"

@@ -238,7 +238,8 @@ def test_esearch_paging_and_the_retstart_cap(replay: Any) -> None:
         "mindate": "1990",
         "maxdate": "2001/06",
     }
-    assert server.requests[-1][2]["api_key"] == "test-key"  # sent, but never logged in the reply params
+    sent = server.requests[-1][2]
+    assert (sent["api_key"], sent["email"], sent["tool"]) == ("test-key", "test@example.org", "review")
 
 
 def test_expired_history_key_is_searched_again(project: Project, replay: Any) -> None:
@@ -255,3 +256,14 @@ def test_timeouts_are_retried_then_reported(replay: Any) -> None:
     with pytest.raises(EntrezError, match=r"efetch .* failed 2 times; last error: timed out after 0.2s"):
         client.efetch_ids(["90000001"])
     assert len(client.retries) == 1
+
+
+def test_records_left_out_of_a_history_batch_are_fetched_by_id(project: Project, replay: Any) -> None:
+    server = replay(30, omit=["90000007", "90000021"])
+    (run,) = run_searches(
+        project, client=fast_client(server.url), labels=["crps-ketamine"], batch_size=10, progress=False
+    )
+    assert run.retrieved == 30
+    _records_once(project, 30)
+    by_id = [p["id"] for name, _, p in server.requests if name == "efetch" and "id" in p]
+    assert by_id == ["90000007", "90000021"]
