@@ -82,6 +82,7 @@ def _csv(n: int, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--formats", nargs="+", default=["ris", "medline", "csv"])
     args = parser.parse_args()
     if not FETCHED.is_dir():
         sys.exit(f"needs the real exports in {FETCHED}")
@@ -95,6 +96,8 @@ def main() -> None:
             ("medline", _medline, ".nbib"),
             ("csv", _csv, ".csv"),
         ):
+            if fmt not in args.formats:
+                continue
             for n in args.sizes:
                 path = Path(tmp) / f"bench_{n}{suffix}"
                 build(n, path)

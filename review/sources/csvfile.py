@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from review.records import COLUMNS, LIST_COLUMNS, Record
-from review.sources._common import Issue, ReadResult, fallback_id, unique_ids
+from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
 from review.sources.ris import RIS_TYPES
 
 __all__ = ["EXPORT_COLUMNS", "read_csv", "write_csv"]
@@ -156,45 +157,81 @@ def _record_type(value: str | None) -> tuple[str | None, str | None]:
     return (mapped, None) if mapped else ("GEN", value.strip())
 
 
+class _Broken(Exception):
+    """The csv module gave up at a line (the rest of the file cannot be read)."""
+
+    def __init__(self, line: int, error: csv.Error) -> None:
+        super().__init__(str(error))
+        self.line = line
+
+
+def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every row that is not a blank line, the header included."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous_end = 0
+    try:
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if row:
+                yield start, row
+    except csv.Error as exc:
+        raise _Broken(previous_end + 1, exc) from exc
+
+
+def _after_header(
+    rows: Iterator[tuple[int, list[str]]],
+) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
+    """The header (first row with a non-blank cell) and the rows after it."""
+    for _, row in rows:
+        if any(c.strip() for c in row):
+            return [c.strip().lstrip("\ufeff") for c in row], rows
+    return None, rows
+
+
 def read_csv(text: str, source: str, key: str) -> ReadResult:
     """Read a CSV library (header row + one record per row) into records.
 
     Rows with an id in a library- or database-wide column (Zotero ``Key``, ``Accession Number``)
     are keyed by it; other ids (``id``, EndNote ``Record Number``) are local to the file and
-    keyed ``key:id``; rows without a unique id ``key:row-number``.
+    keyed ``key:id``; rows without a unique id ``key:row-number``. The text is read twice (ids
+    first, then records row by row), so a large file is never held as a list of rows.
     """
     issues: list[Issue] = []
     out = ReadResult(records=[], issues=issues, format="csv")
     text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    previous_end = 0
+    delimiter = _delimiter(text.split("\n", 1)[0])
+
+    # pass 1: header, each row's first line and id, where the csv module gives up
+    header, rows = _after_header(_rows(text, delimiter))
+    if header is None:
+        return out
+    lower = [h.lower() for h in header]
+
+    def columns(names: Iterable[str]) -> list[int]:
+        return [lower.index(n) for n in names if n in lower]
+
+    id_col = next(iter(columns(_ID_COLUMNS)), None)
+    starts: list[int] = []
+    raw_ids: list[str | None] = []
+    last: list[str] = []
     try:
-        for row in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if header is None:
-                if any(c.strip() for c in row):
-                    header = [c.strip().lstrip("\ufeff") for c in row]
-                continue
-            if not row:
-                continue  # a blank line
-            rows.append((start, row))
-    except csv.Error as exc:
+        for start, row in rows:
+            starts.append(start)
+            raw_ids.append(row[id_col].strip() if id_col is not None and id_col < len(row) else None)
+            last = row
+    except _Broken as exc:
         issues.append(
             Issue(
-                previous_end + 1,
+                exc.line,
                 "error",
                 f"CSV could not be read from here on ({exc}); rows after this line were not imported "
                 "(an unclosed quote?)",
             )
         )
         out.entries += 1
-    if header is None:
-        return out
-    if rows and any("\n" in c or "\r" in c for c in rows[-1][1]) and _unclosed_quote(text, rows[-1][0]):
-        line, _ = rows.pop()
+    if starts and any("\n" in c or "\r" in c for c in last) and _unclosed_quote(text, starts[-1]):
+        line = starts.pop()
+        raw_ids.pop()
         issues.append(
             Issue(
                 line,
@@ -204,17 +241,13 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
             )
         )
         out.entries += 1
-    lower = [h.lower() for h in header]
-    fixed: set[int] = set()  # columns always consumed (id, list fields, start/end page)
-
-    def columns(names: Iterable[str]) -> list[int]:
-        return [lower.index(n) for n in names if n in lower]
+    out.entries += len(starts)
 
     field_cols = {f: columns(names) for f, names in _FIELDS.items()}
-    id_col = next(iter(columns(_ID_COLUMNS)), None)
     start_end = next(
         ((lower.index(a), lower.index(b)) for a, b in _START_END if a in lower and b in lower), None
     )
+    fixed: set[int] = set()  # columns always consumed (id, list fields)
     for f in _ALL_VALUES:
         fixed.update(field_cols[f])
     if id_col is not None:
@@ -228,17 +261,16 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
                 f"(found: {', '.join(header[:8])}...): is this a library export?",
             )
         )
-
-    out.entries += len(rows)
-    raw_ids: list[str | None] = []
-    for _, row in rows:
-        raw_ids.append(row[id_col].strip() if id_col is not None and id_col < len(row) else None)
     ids, repeated = unique_ids(raw_ids)
     for value, n in repeated.items():
         issues.append(Issue(None, "warning", f"id {value!r} occurs {n} times in the file; all kept"))
     id_is_global = id_col is not None and lower[id_col] in _GLOBAL_IDS
 
-    for position, ((line, row), row_id) in enumerate(zip(rows, ids, strict=True), 1):
+    # pass 2: the same rows again, mapped one at a time
+    _, rows = _after_header(_rows(text, delimiter))
+    body = itertools.islice(rows, len(starts))
+    stream = progress(zip(body, raw_ids, ids, strict=True), len(starts), "reading CSV")
+    for position, ((line, row), raw_id, row_id) in enumerate(stream, 1):
         if not any(c.strip() for c in row):
             issues.append(Issue(line, "error", f"row {position} is empty; nothing to import"))
             continue
@@ -252,7 +284,6 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
                 )
             )
         cells = row + [""] * (len(header) - len(row))
-
         used = set(fixed)
 
         def cell_value(field: str, cells: list[str] = cells, used: set[int] = used) -> str | None:
@@ -284,7 +315,6 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
         data["record_type"], raw_type = _record_type(data["record_type"])
         if raw_type:
             extra["type"] = raw_type
-        raw_id = raw_ids[position - 1]
         if raw_id:
             extra["id"] = raw_id
         if row_id and id_is_global:
