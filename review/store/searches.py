@@ -136,7 +136,9 @@ class SearchStoreMixin(StoreBase):
         with self.transaction() as conn:
             conn.execute(f"UPDATE searches SET {sets} WHERE id = ?", (*fields.values(), search_id))
 
-    def finish_search(self, search_id: int, *, status: str = "complete", error: str | None = None) -> SearchRow:
+    def finish_search(
+        self, search_id: int, *, status: str = "complete", error: str | None = None
+    ) -> SearchRow:
         """Close a run: its status, finish time and the number of records it retrieved."""
         with self.transaction() as conn:
             conn.execute(
@@ -172,7 +174,9 @@ class SearchStoreMixin(StoreBase):
     def search_hit_count(self, search_id: int) -> int:
         """How many records a run has linked."""
         return int(
-            self.conn.execute("SELECT COUNT(*) FROM search_hits WHERE search_id = ?", (search_id,)).fetchone()[0]
+            self.conn.execute(
+                "SELECT COUNT(*) FROM search_hits WHERE search_id = ?", (search_id,)
+            ).fetchone()[0]
         )
 
     def search_hit_ids(self, search_id: int) -> list[int]:

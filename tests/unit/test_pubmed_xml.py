@@ -144,7 +144,18 @@ def test_real_field_values(parsed: dict[str, tuple[str, object]], pmid: str) -> 
     assert rec.source == "pubmed" and rec.source_id == pmid and rec.pmid == pmid
     assert rec.record_type == "JOUR"
     assert rec.url == f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-    for key in ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "publication_types", "issn"):
+    for key in (
+        "title",
+        "authors",
+        "year",
+        "journal",
+        "volume",
+        "issue",
+        "pages",
+        "doi",
+        "publication_types",
+        "issn",
+    ):
         if key in want:
             assert getattr(rec, key) == want[key], key
     if "abstract" in want:
@@ -165,7 +176,11 @@ def test_real_field_values(parsed: dict[str, tuple[str, object]], pmid: str) -> 
 
 def test_mesh_and_keywords(parsed: dict[str, tuple[str, object]]) -> None:
     _, rec = parsed["12091962"]
-    assert rec.extra["mesh"][:3] == ["AIDS Serodiagnosis", "Acquired Immunodeficiency Syndrome", "Civil Rights"]
+    assert rec.extra["mesh"][:3] == [
+        "AIDS Serodiagnosis",
+        "Acquired Immunodeficiency Syndrome",
+        "Civil Rights",
+    ]
     assert len(rec.extra["mesh"]) == 19
     assert rec.extra["author_keywords"] == ["Health Care and Public Health", "Legal Approach"]
     assert "Prisoners" in rec.keywords and "Legal Approach" in rec.keywords
@@ -197,7 +212,9 @@ def test_agrees_with_bio_entrez_read(entrez_dir: Path) -> None:
 
 
 def test_html_reply_is_a_clear_error(entrez_dir: Path) -> None:
-    with pytest.raises(InputError, match=r"pubmed3\.html: expected PubMed XML .* HTML page \('PmFetch response'\)"):
+    with pytest.raises(
+        InputError, match=r"pubmed3\.html: expected PubMed XML .* HTML page \('PmFetch response'\)"
+    ):
         parse_pubmed_xml(entrez_dir / "pubmed3.html")
 
 
