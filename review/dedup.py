@@ -803,6 +803,10 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     )
     if a.year is None or b.year is None:
         year_ok = citation or id_eq
+    if a.pmid and a.pmid == b.pmid:
+        # a PMID names one article (a translated title does not make it another); DOIs can be
+        # shared by a whole supplement, so a DOI alone needs a similar title
+        return "same", max(score, 0.95), "same PMID"
     if id_eq:
         if title_sim >= 0.8 or _prefix_title(a.title, b.title) or (title_sim >= 0.6 and authors >= 0.8):
             return "same", max(score, 0.95), "same DOI/PMID"
@@ -988,8 +992,8 @@ class _Groups:
 
     def compatible(self, ra: int, rb: int) -> bool:
         ma, mb = self.members[ra], self.members[rb]
-        if len(ma) * len(mb) > 400:
-            return False
+        if len(ma) * len(mb) > 2500:
+            return False  # pathological group sizes: leave apart rather than compare for ever
         for x in ma:
             px = self.prep[x]
             for y in mb:

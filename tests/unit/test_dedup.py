@@ -316,3 +316,12 @@ def test_parallel_normalising_gives_the_same_groups(monkeypatch: pytest.MonkeyPa
     parallel = find_duplicates(records)
     assert parallel.group.tolist() == serial.group.tolist()
     assert parallel.kept.tolist() == serial.kept.tolist()
+
+
+def test_same_pmid_is_one_article_even_with_a_translated_title() -> None:
+    english = rec(pmid="19783371", doi=None)
+    french = rec(pmid="19783371", doi=None, title="Kétamine dans le syndrome douloureux régional complexe")
+    assert verdict(english, french) == "same"
+    # a DOI shared by a whole supplement is not enough on its own
+    other = rec(title="Vitamin C after wrist fracture", doi=PAPER["doi"], pages=None)
+    assert verdict(rec(pages=None), other) == "different"
