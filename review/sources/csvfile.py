@@ -71,6 +71,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "record_type": ("record_type", "item type", "reference type", "type", "ty"),
 }
 _ALL_VALUES = frozenset({"keywords", "publication_types"})  # every matching column contributes
+# PubMed's "Save > CSV" export: authors as "Smith J, Lee K", one row per PMID
+_PUBMED_CSV = frozenset({"pmid", "citation", "first author"})
 _ID_COLUMNS = (
     "key",
     "accession number",
@@ -81,9 +83,10 @@ _ID_COLUMNS = (
     "id",
     "record number",
     "record_id",
+    "pmid",
 )
 # library- or database-wide ids: Zotero Key, accession numbers, Scopus EID, Web of Science UT
-_GLOBAL_IDS = frozenset({"key", "accession number", "an", "eid", "ut", "ut (unique wos id)"})
+_GLOBAL_IDS = frozenset({"key", "accession number", "an", "eid", "ut", "ut (unique wos id)", "pmid"})
 _START_END = (("start page", "end page"), ("page start", "page end"), ("sp", "ep"), ("bp", "ep"))
 
 # Zotero "Item Type" and EndNote "Reference Type" -> RIS TY (Zotero RIS.js exportTypeMap).
@@ -265,6 +268,7 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
     for value, n in repeated.items():
         issues.append(Issue(None, "warning", f"id {value!r} occurs {n} times in the file; all kept"))
     id_is_global = id_col is not None and lower[id_col] in _GLOBAL_IDS
+    pubmed_csv = set(lower) >= _PUBMED_CSV
 
     # pass 2: the same rows again, mapped one at a time
     _, rows = _after_header(_rows(text, delimiter))
@@ -294,7 +298,12 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
             return None
 
         data: dict[str, Any] = {f: cell_value(f) for f in _FIELDS if f not in LIST_COLUMNS}
-        data["authors"] = _split_authors(cell_value("authors") or "")
+        if pubmed_csv:
+            data["authors"] = [
+                a.strip() for a in (cell_value("authors") or "").rstrip(".").split(",") if a.strip()
+            ]
+        else:
+            data["authors"] = _split_authors(cell_value("authors") or "")
         for f in _ALL_VALUES:
             data[f] = [item for col in field_cols[f] for item in _split_list(cells[col])]
         if not data["pages"] and start_end:

@@ -111,3 +111,16 @@ def test_scopus_columns() -> None:
     assert r.source_id == "2-s2.0-85070226738" and r.pmid == "31421429" and r.pages == "801-809"
     assert r.keywords == ("ketamine", "CRPS", "human") and r.publication_types == ("Article",)
     assert r.journal == "Pain" and r.url == "https://scopus/x"
+
+
+def test_pubmed_csv() -> None:
+    text = (
+        "PMID,Title,Authors,Citation,First Author,Journal/Book,Publication Year,Create Date,PMCID,NIHMS ID,DOI\n"
+        '19683877,Ketamine for CRPS.,"Sigtermans MJ, van Hilten JJ, Bauer MCR.",Pain. 2009;145(3):304-11.,'
+        "Sigtermans MJ,Pain,2009,2009/08/18,,,10.1016/j.pain.2009.06.023\n"
+    )
+    r = read_csv(text, "pubmed-csv", KEY).records[0]
+    assert r.source_id == r.pmid == "19683877"
+    assert r.authors == ("Sigtermans MJ", "van Hilten JJ", "Bauer MCR")
+    assert (r.journal, r.year, r.doi) == ("Pain", 2009, "10.1016/j.pain.2009.06.023")
+    assert r.extra["Citation"] == "Pain. 2009;145(3):304-11."
