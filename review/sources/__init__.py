@@ -15,9 +15,11 @@ from review.sources._common import (
     Issue,
     ReadResult,
     decode_bytes,
+    fallback_id,
     file_key,
     sha256_bytes,
     split_lines,
+    unique_ids,
 )
 
 __all__ = ["FORMATS", "Issue", "ReadResult", "detect_format", "read_file"]
@@ -76,7 +78,7 @@ def detect_format(path: str | Path, head: str) -> str:
     )
 
 
-def _read_xml(path: Path, data: bytes, source: str) -> ReadResult:
+def _read_xml(path: Path, data: bytes, source: str, key: str) -> ReadResult:
     from review.sources.pubmed_xml import iter_pubmed_xml  # the search stage's streaming parser
 
     entries = len(re.findall(rb"<(?:PubmedArticle|PubmedBookArticle)[\s>]", data))
@@ -98,16 +100,22 @@ def _read_xml(path: Path, data: bytes, source: str) -> ReadResult:
             )
         )
         out.entries = max(entries, len(out.records) + 1)
-        return out
-    missing = entries - len(out.records)
-    if missing > 0:
-        out.issues.append(
-            Issue(None, "error", f"{missing} of {entries} articles had no PMID and were not imported")
-        )
-    out.entries = max(entries, len(out.records))
-    for i, record in enumerate(out.records, 1):
+    else:
+        missing = entries - len(out.records)
+        if missing > 0:
+            out.issues.append(
+                Issue(None, "error", f"{missing} of {entries} articles had no PMID and were not imported")
+            )
+        out.entries = max(entries, len(out.records))
+    # a PMID twice in one file: both articles are kept, keyed by file + position like other formats
+    ids, repeated = unique_ids(r.source_id for r in out.records)
+    for pmid, n in repeated.items():
+        out.issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
+    for i, (record, kept) in enumerate(zip(out.records, ids, strict=True)):
+        if kept is None:
+            out.records[i] = record.replace(source_id=fallback_id(key, out.positions[i]))
         if not record.title:
-            out.issues.append(Issue(None, "warning", f"article {i} (PMID {record.pmid}) has no title"))
+            out.issues.append(Issue(None, "warning", f"article {i + 1} (PMID {record.pmid}) has no title"))
     return out
 
 
@@ -148,7 +156,7 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
     if fmt not in ("auto", *FORMATS):
         raise InputError(f"unknown format {fmt!r}: expected one of auto, {', '.join(FORMATS)}", path=path)
     if fmt == "pubmed-xml" or (fmt == "auto" and data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
-        result = _read_xml(path, data, source)
+        result = _read_xml(path, data, source, key)
         result.sha256 = digest
     else:
         text, encoding, notes = decode_bytes(data)
@@ -160,7 +168,7 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
             )
         kind = detect_format(path, text[:200_000]) if fmt == "auto" else fmt
         if kind == "pubmed-xml":
-            result = _read_xml(path, data, source)
+            result = _read_xml(path, data, source, key)
         elif kind == "csv":
             from review.sources.csvfile import read_csv
 

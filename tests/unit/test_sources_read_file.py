@@ -104,3 +104,17 @@ def test_truncated_pubmed_xml_keeps_what_was_read(tmp_path: Path) -> None:
     result = read_file(path, "pubmed")
     assert [r.pmid for r in result.records] == ["1", "2", "3"]
     assert result.entries == 4 and len(result.errors) == 1
+
+
+def test_pubmed_xml_with_a_pmid_twice_keeps_both(tmp_path: Path) -> None:
+    article = (
+        "<PubmedArticle><MedlineCitation><PMID>{n}</PMID><Article><ArticleTitle>T{n}</ArticleTitle>"
+        "</Article></MedlineCitation></PubmedArticle>"
+    )
+    path = tmp_path / "twice.xml"
+    body = "".join(article.format(n=n) for n in (7, 8, 7))
+    path.write_text(f"<?xml version='1.0'?><PubmedArticleSet>{body}</PubmedArticleSet>")
+    result = read_file(path, "pubmed")
+    ids = [r.source_id for r in result.records]
+    assert ids[1] == "8" and len(set(ids)) == 3 and ids[0].endswith("#1") and ids[2].endswith("#3")
+    assert any("occurs 2 times" in i.message for i in result.warnings)
