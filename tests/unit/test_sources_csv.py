@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from review.records import COLUMNS
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import records
+
+from review.records import COLUMNS, Record
 from review.sources.csvfile import read_csv, write_csv
 
 KEY = "abcdefabcdefabcd"
@@ -124,3 +129,19 @@ def test_pubmed_csv() -> None:
     assert r.authors == ("Sigtermans MJ", "van Hilten JJ", "Bauer MCR")
     assert (r.journal, r.year, r.doi) == ("Pain", 2009, "10.1016/j.pain.2009.06.023")
     assert r.extra["Citation"] == "Pain. 2009;145(3):304-11."
+
+
+def _csv_safe(record: Record) -> bool:
+    """Lists are joined with '; ' in a CSV cell, so their items must not hold ';' (or ' and ')."""
+    items = [*record.authors, *record.keywords, *record.publication_types]
+    return not any(";" in i for i in items) and not (
+        len(record.authors) == 1 and re.search(r"\s+and\s+", record.authors[0])
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records().filter(_csv_safe), min_size=1, max_size=4))
+def test_csv_round_trip_property(recs: list[Record]) -> None:
+    again = read_csv(write_csv(recs, list(range(1, len(recs) + 1))), "test", KEY).records
+    fields = [c for c in COLUMNS if c != "source_id"]  # the key is the file's, not the record's
+    assert [[getattr(r, c) for c in fields] for r in again] == [[getattr(r, c) for c in fields] for r in recs]
