@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import rispy
-from rispy.config import LIST_TYPE_TAGS, TAG_KEY_MAPPING
+from rispy.config import TAG_KEY_MAPPING
 
 from review.records import Record, normalise_doi, parse_year
 from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
@@ -38,7 +38,6 @@ _DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 
 _NAME = TAG_KEY_MAPPING  # tag -> rispy name
 _UNKNOWN = _NAME["UK"]
-_LIST_NAMES = frozenset(_NAME[t] for t in LIST_TYPE_TAGS)
 _MULTILINE_TAGS = frozenset({"AB", "N2", "N1"})  # continuation lines keep their line break
 
 # Record field <- rispy names, first non-empty value wins; on export the field is written under
@@ -499,11 +498,11 @@ def ris_entry(record: Record) -> dict[str, Any]:
     put("start_page", [record.pages])
     put(_ABSTRACT[0], [record.abstract], multiline=True)
     put("keywords", record.keywords)
+    put("doi", [record.doi])  # before M3: Zotero reads an M3 that looks like a DOI as the DOI
     put("type_of_work", record.publication_types)
     put("language", [record.language])
     put("issn", [record.issn])
     put("urls", [record.url])
-    put("doi", [record.doi])
     put("notes", [f"PMID: {record.pmid}" if record.pmid else None], multiline=True)
     if not _values(extra, "accession_number"):
         # the record's key, so importing the export keys the record the same way
