@@ -118,13 +118,13 @@ def search(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "ris", "medline", "pubmed-xml", "csv"]),
+    type=click.Choice(["auto", "ris", "medline", "pubmed-xml", "csv", "wos"]),
     default="auto",
     show_default=True,
     help="File format (detected by default).",
 )
 def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
-    """Import a database export (RIS, MEDLINE/.nbib, PubMed XML, CSV)."""
+    """Import a database export (RIS, MEDLINE/.nbib, PubMed XML, CSV, Web of Science plain text)."""
     from review.project import open_project
     from review.project.imports import import_file
 

@@ -25,7 +25,7 @@ from review.sources._common import (
 __all__ = ["FORMATS", "Issue", "ReadResult", "detect_format", "read_file"]
 
 #: Formats read_file understands (``fmt`` values besides "auto").
-FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv")
+FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv", "wos")
 
 _RIS_LINE = re.compile(r"^TY  ?-", re.MULTILINE)
 _MEDLINE_LINE = re.compile(r"^PMID- ", re.MULTILINE)
@@ -59,12 +59,7 @@ def detect_format(path: str | Path, head: str) -> str:
     if medline:
         return "medline"
     if _WOK_LINE.search(sample[:2000]):
-        raise InputError(
-            "this looks like a Web of Science plain-text export (FN/PT tags), which is not read: "
-            "export the records from Web of Science as RIS ('Other file formats' > RefWorks/EndNote) "
-            "and import that",
-            path=path,
-        )
+        return "wos"
     by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
     if by_extension:
         return by_extension
@@ -177,11 +172,12 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
         else:
             from review.sources.medline import read_medline
             from review.sources.ris import read_ris
+            from review.sources.wos import read_wos
 
             del data
             lines = split_lines(text)
             del text  # only the lines are needed now
-            reader = read_ris if kind == "ris" else read_medline
+            reader = {"ris": read_ris, "medline": read_medline, "wos": read_wos}[kind]
             result = reader(lines, source, key)
         result.issues[:0] = notes
         result.encoding = encoding

@@ -29,9 +29,11 @@ def test_detect_format(name: str, head: str, want: str) -> None:
     assert detect_format(name, head) == want
 
 
-def test_web_of_science_plain_text_gets_a_clear_error() -> None:
-    with pytest.raises(InputError, match="Web of Science plain-text"):
+def test_web_of_science_plain_text_is_detected() -> None:
+    assert (
         detect_format("savedrecs.txt", "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Smith\n")
+        == "wos"
+    )
 
 
 def test_unknown_format() -> None:
