@@ -7,6 +7,7 @@ project. Ratio measures (RR, OR, ROM) are drawn on a log axis labelled in ratios
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 from scipy import stats
 
@@ -57,7 +59,9 @@ def _outputs(path: str | Path) -> tuple[Path, Path]:
 def _save(fig: Figure, path: str | Path) -> list[Path]:
     png, svg = _outputs(path)
     fig.savefig(png, dpi=200)
-    fig.savefig(svg)
+    # SVG text stays text (not outlines), so it can be edited and searched in a manuscript.
+    with plt.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(svg)
     plt.close(fig)
     return [png, svg]
 
@@ -79,16 +83,50 @@ def _num(x: float, ratio: bool) -> str:
     return f"{v:.2f}"
 
 
+def _label_lines(label: str, width: int = 46) -> str:
+    """A study label on at most two lines of ``width`` characters.
+
+    A longer label keeps its first line and its end (usually the year), so labels that share a
+    long beginning stay distinguishable instead of being cut to the same text.
+    """
+    text = " ".join(str(label).split())
+    if len(text) <= width:
+        return text
+    lines = textwrap.wrap(text, width)
+    if len(lines) <= 2:
+        return "\n".join(lines)
+    tail = text[-(width - 1) :]
+    space = tail.find(" ")
+    if 0 <= space < width // 2:
+        tail = tail[space + 1 :]
+    return lines[0] + "\n…" + tail
+
+
 def _ratio_ticks(lo: float, hi: float) -> list[float]:
-    """Readable ratio ticks for a log axis spanning [lo, hi] (log units): 1-2-5, 1-3 or decades."""
-    ticks: list[float] = []
-    for steps in ((1, 2, 5), (1, 3), (1,)):
+    """Readable ratio ticks for a log axis spanning [lo, hi] (log units).
+
+    Tries mantissa sets from coarse (decades) to fine (1-1.25-1.5-2-...) and keeps the first
+    giving 4 to 9 ticks, so a narrow axis (0.4 to 1.3) gets 0.5, 0.7, 1 instead of odd values.
+    """
+    sets = (
+        (1.0,),
+        (1.0, 3.0),
+        (1.0, 2.0, 5.0),
+        (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+        (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0),
+    )
+    best: list[float] = []
+    for steps in sets:
         ticks = [m * 10.0**e for e in range(-4, 5) for m in steps if lo <= math.log(m * 10.0**e) <= hi]
-        if len(ticks) <= 9:
+        if len(ticks) > 9:
             break
-    if len(ticks) < 3:
-        ticks = [float(f"{math.exp(t):.2g}") for t in np.linspace(lo, hi, 5)]
-    return ticks
+        best = ticks
+        if len(ticks) >= 4:
+            break
+    if len(best) < 3:  # a narrow axis: evenly spaced ratios (0.9, 0.95, 1, 1.05)
+        values = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(math.exp(lo), math.exp(hi))
+        best = [float(t) for t in values if t > 0 and lo <= math.log(t) <= hi]
+    return [float(f"{t:.4g}") for t in best]
 
 
 def _favours(lower_is_better: bool | None, experimental: str, control: str) -> tuple[str, str]:
@@ -144,7 +182,8 @@ def forest_plot(
     pad = 0.05 * (xmax - xmin or 1.0)
     xmin, xmax = xmin - pad, xmax + pad
 
-    row_h = 0.26
+    shown = [_label_lines(str(lab)) for lab in labels]
+    row_h = 0.36 if any("\n" in lab for lab in shown) else 0.26
     n_rows = k + 4
     height = max(3.2, n_rows * row_h + 1.9 + (0.3 if illustrative else 0) + (0.3 if title else 0))
     fig = plt.figure(figsize=(11.0, height))
@@ -174,14 +213,10 @@ def forest_plot(
         va="center",
     )
     ax_r.text(0.98, header_y, "Weight", fontsize=fs, fontweight="bold", va="center", ha="right")
-    max_label = 48
     wmax = float(np.nanmax(w)) if np.any(np.isfinite(w)) else 1.0
     for i in range(k):
         r = rows[i]
-        lab = str(labels[i])
-        if len(lab) > max_label:
-            lab = lab[: max_label - 1] + "…"
-        ax_l.text(0.0, r, lab, fontsize=fs, va="center")
+        ax_l.text(0.0, r, shown[i], fontsize=fs, va="center", linespacing=1.0)
         ax_r.text(
             0.02,
             r,
@@ -332,6 +367,18 @@ def funnel_plot(
     if egger_pval is not None and math.isfinite(egger_pval):
         heading += f"\nEgger's test {_p(egger_pval)} (k = {y.size})"
     ax.set_title(heading, fontsize=10)
+    if y.size < 10:
+        # Cochrane Handbook 13.3.5.4: asymmetry tests and visual judgement need >= 10 studies.
+        ax.text(
+            0.02,
+            0.02,
+            f"k = {y.size}: too few studies (< 10) to judge asymmetry",
+            transform=ax.transAxes,
+            fontsize=8,
+            color="#555555",
+            ha="left",
+            va="bottom",
+        )
     ax.legend(fontsize=8, loc="best", framealpha=0.9)
     if illustrative:
         fig.text(
