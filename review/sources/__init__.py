@@ -175,10 +175,12 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
             from review.sources.wos import read_wos
 
             del data
-            lines = split_lines(text)
+            held = [split_lines(text)]
             del text  # only the lines are needed now
             reader = {"ris": read_ris, "medline": read_medline, "wos": read_wos}[kind]
-            result = reader(lines, source, key)
+            # hand the lines over without keeping a name for them here, so the reader can let
+            # them go entry by entry (memory on large files)
+            result = reader(held.pop(), source, key)
         result.issues[:0] = notes
         result.encoding = encoding
         result.sha256 = digest

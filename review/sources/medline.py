@@ -155,6 +155,7 @@ def read_medline(lines: Sequence[str], source: str, key: str) -> ReadResult:
     """
     issues: list[Issue] = []
     blocks = _blocks(lines)
+    del lines  # the blocks hold the lines now; each block's are dropped once it is parsed
     pmids = [_first_pmid(block) for _, block in blocks]
     for (start, _), pmid in zip(blocks, pmids, strict=True):
         if not pmid:

@@ -376,6 +376,7 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
     """
     issues: list[Issue] = []
     entries = _split_entries(lines, issues)
+    del lines  # the entries hold the lines now; each entry's are dropped once it is parsed
     # the key of each entry: its AN when no other entry of the file has the same one
     ids, repeated = unique_ids(_first_value(entry.lines, "AN") for entry in entries)
     for number, n in repeated.items():
