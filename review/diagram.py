@@ -406,7 +406,9 @@ def draw_prisma(data: Mapping[str, Any], stem: str | Path, *, dpi: int = 300) ->
     meta = {"Title": "PRISMA 2020 flow diagram"}
     try:
         fig.savefig(png, dpi=dpi, facecolor="white", metadata=meta)
-        fig.savefig(svg, facecolor="white", metadata=meta)
+        # SVG text stays text (not outlines), so the counts can be edited in a manuscript.
+        with plt.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(svg, facecolor="white", metadata=meta)
     finally:
         plt.close(fig)
     return png, svg
