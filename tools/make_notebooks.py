@@ -1,14 +1,22 @@
 """(Re)write the walkthrough notebooks in ``notebooks/`` (source of truth for their cells).
 
-usage: python tools/make_notebooks.py
+usage: python tools/make_notebooks.py [--no-execute]
 
 Each notebook runs offline on the demo project by default (building it first if the folder is
-new) and calls the same library functions as the ``review`` command. Outputs are not stored;
-``tests/e2e/test_notebooks.py`` executes every notebook.
+new) and calls the same library functions as the ``review`` command. The notebooks are stored
+*with their outputs* (tables, forest plots, the PRISMA diagram), so they read as a walkthrough
+before anyone runs them: this script executes each one on a fresh demo in a temporary folder
+(progress bars off) and saves the result. ``--no-execute`` writes the cells only.
+``tests/e2e/test_notebooks.py`` executes every notebook again.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -16,25 +24,33 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
+PROGRESS = re.compile(r"\d+%\|")
 
 LIVE_NOTE = """\
-**Offline by default.** These notebooks run on the demo review that `review demo` builds (real
-CRPS trials and reviews from the team's reference data, mixed with *made-up* off-topic records;
-figures marked *illustrative* are not verified, rest on an assumption or are made up).
+### How to run this notebook
 
-**To run live against NCBI PubMed**, set `LIVE = True` below, give your e-mail in `EMAIL` (NCBI
-asks every tool for one) and, if you have one, your NCBI API key in `API_KEY` (10 requests/s
-instead of 3; get it from your NCBI account settings). You can also set them in the environment
-(`NCBI_EMAIL`, `NCBI_API_KEY`) before starting Jupyter. Set `PROJECT_DIR` to your own project
-folder (made with `review init DIR --protocol protocols/ketamine-crps.yaml`)."""
+**Offline (the default).** Run the cells from the top (*Run > Run All Cells*). They work on the
+demo review that `review demo` builds in the folder `demo-review/` next to the notebook, in a
+few seconds the first time. The demo mixes real CRPS trials and reviews (citations from the
+team's reference data) with *made-up* off-topic records; every outcome figure marked
+*illustrative* is not verified, rests on an assumption or is made up, so **do not read clinical
+conclusions from the demo**.
+
+**Live, on your own review.** Make a project once from a terminal
+(`review init my-review --protocol protocols/ketamine-crps.yaml`), then in the first code cell
+below set `LIVE = True`, `PROJECT_DIR = Path("my-review")` and `EMAIL = "you@example.org"`
+(NCBI asks every tool for a contact address). An NCBI API key (free, from your NCBI account
+settings) raises the limit from 3 to 10 requests per second: put it in `API_KEY`. You can also
+set `NCBI_EMAIL` and `NCBI_API_KEY` in the environment before starting Jupyter, so they never
+appear in the notebook. Only the search notebook talks to NCBI; the others read your project."""
 
 SETUP = """\
 import os
 from pathlib import Path
 
-LIVE = False  # True: search PubMed itself over the network; False: the offline demo
+LIVE = False  # True: your own project (and, in notebook 1, a real PubMed search)
 EMAIL = os.environ.get("NCBI_EMAIL", "")  # your e-mail, sent to NCBI with every request
-API_KEY = os.environ.get("NCBI_API_KEY")  # optional NCBI API key
+API_KEY = os.environ.get("NCBI_API_KEY")  # optional NCBI API key (10 requests/s instead of 3)
 PROJECT_DIR = Path(os.environ.get("REVIEW_DEMO_DIR", "demo-review"))  # the review project folder
 if LIVE and not EMAIL:
     raise ValueError("Set EMAIL (or NCBI_EMAIL) before searching PubMed live.")"""
@@ -46,6 +62,12 @@ from review.project.demo import open_demo
 # The demo project is built (offline, in seconds) the first time; a live project must exist.
 project = open_project(PROJECT_DIR) if LIVE else open_demo(PROJECT_DIR)
 project_status(project)"""
+
+OPEN_NOTE = (
+    "## Open the project\n\n`project_status` counts what the project holds so far: records "
+    "stored, search runs, import runs and the records left after removing duplicates "
+    "(`review status DIR` on the command line)."
+)
 
 
 def notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
@@ -60,18 +82,23 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "01_search.ipynb": [
         (
             "md",
-            "# 1. Searching PubMed\n\nThe protocol holds the PubMed queries (MeSH and free text). "
-            "`run_searches` sends each one to NCBI E-utilities (esearch with the history server, then "
-            "efetch in batches), keeps every raw reply in the project's `raw/` folder and stores each "
-            "PubMed record once, however many queries find it. The CLI equivalent is "
-            "`review search DIR --email you@example.org`.\n\n" + LIVE_NOTE,
+            "# 1. Searching PubMed\n\n"
+            "The first step of the review: run the protocol's PubMed searches and keep a record of "
+            "them good enough for PRISMA-S (what was searched, when, how many hits). The protocol "
+            "holds the queries (MeSH terms and free text), so every member of the team runs exactly "
+            "the same search. `run_searches` sends each query to NCBI E-utilities, keeps every raw "
+            "reply in the project's `raw/` folder and stores each PubMed record once, however many "
+            "queries find it. On the command line: `review search DIR --email you@example.org`.\n\n"
+            + LIVE_NOTE,
         ),
         ("code", SETUP),
         (
             "md",
-            "## A new project from the protocol\n\nA project is a folder made from a protocol "
-            "(`review init`). Offline, this notebook makes its own small project next to the demo so "
-            "you can watch the search happen.",
+            "## Step 1: a project made from the protocol\n\n"
+            "A project is a folder made from a protocol (`review init DIR --protocol FILE`). Offline, "
+            "this notebook makes a small project of its own (`notebook-search/`) from the demo's copy "
+            "of `protocols/ketamine-crps.yaml`, so you can watch the search happen. These are the "
+            "queries it will run, exactly as written in the protocol:",
         ),
         (
             "code",
@@ -91,9 +118,14 @@ for spec in project.protocol.searches:
         ),
         (
             "md",
-            "## Run the queries\n\nOffline, the queries go to a local E-utilities server "
-            "(`review.sources.replay.ReplayServer`) that answers with the demo records, through exactly "
-            "the same code as a live search.",
+            "## Step 2: run the queries\n\n"
+            "For each query: esearch (count and NCBI's own translation of the query), then efetch "
+            "in batches of 1,000 records. Searches of more than 9,999 hits are split by publication "
+            "date automatically, and failed requests are retried. Offline, the queries go to a local "
+            "E-utilities server (`review.sources.replay.ReplayServer`) that answers with the demo "
+            "records, through exactly the same code as a live search.\n\n"
+            "*hits* is PubMed's count, *retrieved* the records downloaded, *new* those not already "
+            "in the project (the two queries overlap, so the second adds fewer than it finds).",
         ),
         (
             "code",
@@ -113,20 +145,39 @@ project_status(project)""",
         ),
         (
             "md",
-            "## What was stored\n\nEach record keeps its PubMed fields. In the demo, records whose "
-            "abstract starts with *MADE-UP* are invented off-topic records; PMIDs from 99000001 are "
-            "placeholders for real papers whose PMID the reference data does not confirm.",
+            "## Step 3: the search log (for the methods section and PRISMA-S)\n\n"
+            "Every run is logged with the exact query, NCBI's translation of it, the date and time "
+            "(UTC), the count and the software version. This table is what you report as the search "
+            "strategy; `project.store.searches_frame()` returns it.",
+        ),
+        (
+            "code",
+            """\
+log = project.store.searches_frame()
+log[["id", "label", "started_at", "status", "count", "retrieved", "new_records", "software_version"]]""",
+        ),
+        (
+            "md",
+            "## Step 4: what was stored\n\n"
+            "Each record keeps its PubMed fields (title, authors, journal, year, DOI, PMID, abstract, "
+            "MeSH terms, publication types). In the demo, records whose abstract starts with "
+            "*MADE-UP* are invented off-topic records, and PMIDs from 99000001 are placeholders for "
+            "real papers whose PMID the reference data does not confirm.",
         ),
         (
             "code",
             """\
 records = project.store.records_frame()
+records["year"] = records["year"].astype("Int64")
 records[["pmid", "year", "journal", "title"]].head(12)""",
         ),
         (
             "md",
-            "## Running a search again adds nothing\n\nRepeating a search (or resuming an interrupted "
-            "one) never duplicates a record: the store keys PubMed records by PMID.",
+            "## Step 5: running a search again adds nothing\n\n"
+            "Updating the search before publication, or resuming one interrupted by a lost "
+            "connection, never duplicates a record: PubMed records are keyed by PMID, and a rerun "
+            "only links the records it finds to the new run. Every raw reply is kept (gzip) under "
+            "`raw/search-<run>/`, so the search can be audited later.",
         ),
         (
             "code",
@@ -135,35 +186,46 @@ before = project_status(project)["records"]
 for run in search():
     print(f"{run.label}: {run.new_records} new records")
 assert project_status(project)["records"] == before
-sorted(p.name for p in project.raw_dir.rglob("*") if p.is_file())[:5]""",
+for folder in sorted(p for p in project.raw_dir.iterdir() if p.is_dir()):
+    print(f"{folder.name}: {len(list(folder.iterdir()))} raw replies kept")""",
         ),
+        ("md", "Close the project (the store is a SQLite file) when you are done."),
         ("code", "project.close()"),
     ],
     "02_import_dedup.ipynb": [
         (
             "md",
-            "# 2. Importing other databases and removing duplicates\n\nExports from Embase, Scopus, "
-            "Web of Science, CINAHL or Zotero (RIS, MEDLINE/.nbib, PubMed XML or CSV) are imported with "
-            "`import_file` (`review import DIR FILE --source embase`); `run_dedup` (`review dedup DIR`) "
-            "then groups the records that are the same publication across all sources.\n\n" + LIVE_NOTE,
+            "# 2. Importing other databases and removing duplicates\n\n"
+            "A Cochrane-standard search covers more than PubMed: Embase, CENTRAL, CINAHL, Web of "
+            "Science, Scopus and trial registers. Their exports (RIS, MEDLINE/.nbib, PubMed XML, "
+            "Web of Science plain text or CSV) are imported with `import_file` "
+            "(`review import DIR FILE --source embase`). The same paper then appears several times, "
+            "so `run_dedup` (`review dedup DIR`) groups the records that are one publication and "
+            "keeps one of each group for screening.\n\n" + LIVE_NOTE,
         ),
         ("code", SETUP),
+        ("md", OPEN_NOTE),
         ("code", OPEN),
         (
             "md",
-            "## Records per source\n\nThe demo holds the PubMed search results and an Embase-like RIS "
-            "export that overlaps them.",
+            "## Step 1: records per source\n\n"
+            "The demo holds the PubMed search results, an Embase-like RIS export (14 of its 18 "
+            "records are also in PubMed, formatted differently) and a ClinicalTrials.gov register "
+            "search. These counts are PRISMA's *records identified* per database.",
         ),
         (
             "code",
             """\
 records = project.store.records_frame()
-records.groupby("source").size()""",
+records["year"] = records["year"].astype("Int64")
+records.groupby("source").size().rename("records")""",
         ),
         (
             "md",
-            "## Importing a file twice adds nothing\n\nThe demo's RIS export was imported when the demo "
-            "was built; importing it again stores no new record.",
+            "## Step 2: importing a file twice adds nothing\n\n"
+            "Each import is logged with the file's SHA-256; importing the same file again (say, by "
+            "mistake, or after a crash) stores nothing new. Every warning (a record without a title, "
+            "an odd line) is printed with the file and line, and nothing is dropped silently.",
         ),
         (
             "code",
@@ -178,9 +240,12 @@ project_status(project)""",
         ),
         (
             "md",
-            "## Deduplication\n\nRecords are compared on DOI, PMID and a fuzzy match of title, authors, "
-            "year, journal and pages; uncertain pairs go to a workbook for a person to decide "
-            "(`review dedup DIR --answers dedup_review.xlsx`).",
+            "## Step 3: deduplication\n\n"
+            "Records are matched on DOI and PMID, and otherwise on a fuzzy comparison of title, "
+            "authors, year, journal, volume and pages, with the vetoes a bibliographer would apply "
+            "(an erratum is not its paper; *FOCUS 1* is not *FOCUS 2*). Pairs that are likely but not "
+            "certain go to a workbook for a person to decide (`review dedup DIR --answers "
+            "dedup_review.xlsx`). Running it again on unchanged records changes nothing.",
         ),
         (
             "code",
@@ -194,34 +259,50 @@ print(f"{status['records']} records -> {status['unique_records']} unique")""",
         ),
         (
             "md",
-            "## Which records were merged\n\nThe records kept after dedup are what the screeners see.",
+            "## Step 4: which records were merged, and into what\n\n"
+            "Each group keeps one record (PubMed's when there is one); the others count as "
+            "*duplicates removed* in PRISMA. Check a few groups: each row below is a removed record "
+            "and the record kept in its place.",
         ),
         (
             "code",
             """\
-unique = set(project.store.unique_record_ids())
-merged = records[~records.index.isin(unique)]  # indexed by record_id
-print(f"{len(merged)} records merged into a record kept from another source")
-merged[["source", "year", "doi", "title"]].head(20)""",
+import pandas as pd
+
+rows = []
+for group in project.store.duplicate_groups().values():
+    kept = group[0][0]  # the kept record comes first
+    for record_id, source, is_kept in group[1:]:
+        rows.append({"removed": record_id, "removed_source": source, "kept": kept,
+                     "kept_source": records.loc[kept, "source"], "year": records.loc[record_id, "year"],
+                     "title": records.loc[record_id, "title"][:80]})
+merged = pd.DataFrame(rows)
+print(f"{len(merged)} records merged into a record kept from the same or another source")
+merged.head(20)""",
         ),
         ("code", "project.close()"),
     ],
     "03_screening.ipynb": [
         (
             "md",
-            "# 3. Screening in Excel\n\nEach screener gets a workbook (`review screen export DIR --stage "
-            "title-abstract --reviewer NAME --out FILE.xlsx`) with a `decision` column (include / "
-            "exclude / maybe; at full text also a `reason`). Returned workbooks are read back with "
-            "`review screen import`; records where the two screeners disagree go to a third reviewer "
-            "(`review screen conflicts`). In the demo, alice and bob screen and carol resolves.\n\n"
-            + LIVE_NOTE,
+            "# 3. Screening in Excel\n\n"
+            "Two reviewers screen every record independently (Cochrane Handbook §4.6), first on "
+            "title and abstract, then on the full text. Each screener gets an Excel workbook "
+            "(`review screen export DIR --stage title-abstract --reviewer NAME --out FILE.xlsx`) "
+            "with a `decision` column (include / exclude / maybe; at full text also a `reason` from "
+            "the protocol's list). Returned workbooks are read back with `review screen import`; "
+            "records where the two disagree go to a third reviewer (`review screen conflicts`). In "
+            "the demo, alice and bob screen and carol resolves the disagreements.\n\n" + LIVE_NOTE,
         ),
         ("code", SETUP),
+        ("md", OPEN_NOTE),
         ("code", OPEN),
         (
             "md",
-            "## Progress, agreement and conflicts\n\nCohen's kappa is computed between the first two "
-            "reviewers on the records both decided.",
+            "## Step 1: progress, agreement and conflicts\n\n"
+            "Per stage: how far each screener has got, their agreement (percent, and Cohen's kappa, "
+            "which corrects for agreement by chance: above 0.6 is usually called substantial), and "
+            "how many records are still in conflict. `review screen status DIR` prints the same.",
         ),
         (
             "code",
@@ -232,8 +313,11 @@ print(format_screening_status(screening_status(project)))""",
         ),
         (
             "md",
-            "## What a screener's workbook looks like\n\nThe first sheet has one row per record: "
-            "`record_id` (do not change), title, authors, year, journal, abstract, and the decision.",
+            "## Step 2: what a screener's workbook looks like\n\n"
+            "One row per record: `record_id` (do not change it), title, authors, year, journal, "
+            "abstract, and the `decision` to fill in from a drop-down. Screeners may sort and filter "
+            "freely; a workbook with a bad cell is refused as a whole, with the cell named, so "
+            "nothing is half-imported. Here are the first rows of alice's returned workbook:",
         ),
         (
             "code",
@@ -241,12 +325,14 @@ print(format_screening_status(screening_status(project)))""",
 import pandas as pd
 
 workbook = project.workbook_dir / "title-abstract_alice.xlsx"
-pd.read_excel(workbook, sheet_name=0).head(8)""",
+sheet = pd.read_excel(workbook, sheet_name=0)
+sheet[["record_id", "title", "authors", "year", "decision"]].head(8)""",
         ),
         (
             "md",
-            "## Handing out a workbook to a new screener\n\n`export_screening` writes the records this "
-            "reviewer has not decided yet. (Here: a workbook for 'dana', not filled in.)",
+            "## Step 3: handing out a workbook to a new screener\n\n"
+            "`export_screening` writes the records this reviewer has not decided yet; after a search "
+            "update, only the new records. Here: a workbook for a new screener, dana, not filled in.",
         ),
         (
             "code",
@@ -260,8 +346,10 @@ if not out.exists():
         ),
         (
             "md",
-            "## Final decisions per stage\n\n`screening_outcomes` gives each record's final decision "
-            "at each stage (after conflict resolution); extraction takes the full-text includes.",
+            "## Step 4: final decisions per stage\n\n"
+            "`screening_outcomes` gives each record's final decision at each stage, after conflict "
+            "resolution. Records included at title/abstract go on to full text; full-text includes "
+            "are the studies to extract. These counts feed the PRISMA diagram.",
         ),
         (
             "code",
@@ -269,44 +357,69 @@ if not out.exists():
 from review.project.screen import screening_outcomes
 
 outcomes = screening_outcomes(project)
-outcomes.groupby(["stage", "final"]).size()""",
+outcomes.groupby(["stage", "final"]).size().unstack(fill_value=0)""",
+        ),
+        (
+            "md",
+            "Full-text exclusions with their reasons (PRISMA reports each reason with its count):",
         ),
         (
             "code",
             """\
-outcomes[(outcomes.stage == "full-text") & (outcomes.final == "exclude")].groupby("reason").size()""",
+outcomes[(outcomes.stage == "full-text") & (outcomes.final == "exclude")].groupby("reason").size().rename("reports")""",
         ),
         ("code", "project.close()"),
     ],
     "04_extraction_pooling.ipynb": [
         (
             "md",
-            "# 4. Extraction and pooling\n\nExtraction workbooks (`review extract export DIR --form crps "
-            "--reviewer NAME --out FILE.xlsx`) have one sheet per entity (studies, arms, outcomes, risk "
-            "of bias) with dropdowns and number checks. Imported values are converted (SE, CI, median/IQR "
-            "to mean and SD, with the method recorded), put on a common scale and turned into the tidy "
-            "effect table that pooling reads (`review extract table`, `review pool DIR`).\n\n"
-            "In the demo every figure carries its source; values that are not verified in the reference "
-            "data, rest on an assumption, or are made up are marked **illustrative**, and stay marked in "
-            "every table and plot.\n\n" + LIVE_NOTE,
+            "# 4. Extraction and pooling\n\n"
+            "Two reviewers extract each included study into an Excel workbook made from the "
+            "extraction form (`review extract export DIR --form crps --reviewer NAME --out "
+            "FILE.xlsx`): one sheet each for studies, arms, outcomes and risk of bias (RoB 2), with "
+            "drop-downs and number checks. Their disagreements are resolved cell by cell by a third "
+            "reviewer. The values are then converted where needed (SE, CI, median/IQR to mean and "
+            "SD, VAS 0-100 to 0-10, with the method recorded), and turned into the tidy effect table "
+            "that pooling reads (`review extract table`, then `review pool DIR`).\n\n"
+            "In the demo every figure carries its source; values that are not verified in the "
+            "reference data, rest on an assumption, or are made up are marked **illustrative**, and "
+            "stay marked in every table and plot.\n\n" + LIVE_NOTE,
         ),
         ("code", SETUP),
+        ("md", OPEN_NOTE),
         ("code", OPEN),
-        ("md", "## The tidy effect table\n\nOne row per study x comparison x outcome x follow-up window."),
+        (
+            "md",
+            "## Step 1: the tidy effect table\n\n"
+            "One row per study x comparison x outcome x follow-up window of the protocol (<= 2 "
+            "weeks, 2 weeks to 3 months, > 3 months). `yi` is the effect (MD on a 0-10 pain scale, "
+            "lower = better; SMD for function) and `vi` its variance, computed as R's metafor "
+            "`escalc` does. `conversion_method` says how each number was derived.",
+        ),
         (
             "code",
             """\
+import pandas as pd
+
 from review.project.extract import effect_table
 
 table = effect_table(project)
-cols = [c for c in ["study", "comparison", "outcome_domain", "window", "measure", "yi", "vi", "illustrative"] if c in table]
-table[cols]""",
+cols = ["study", "comparison", "outcome_domain", "window", "measure", "yi", "vi", "n1", "n2", "illustrative"]
+table[cols].round(3)""",
+        ),
+        (
+            "code",
+            """\
+with pd.option_context("display.max_colwidth", 110):
+    display(table[["study", "outcome_domain", "conversion_method"]].head(6))""",
         ),
         (
             "md",
-            "## Pooling every comparison x outcome x window\n\n`pool_project` follows the protocol's "
-            "analysis plan (REML with the Hartung-Knapp adjustment here) and writes tables and forest "
-            "plots (PNG and SVG).",
+            "## Step 2: pooling every comparison x outcome x window\n\n"
+            "`pool_project` follows the protocol's analysis plan: random effects (REML) with the "
+            "Hartung-Knapp-Sidik-Jonkman adjustment, which is safer with few trials. A window with "
+            "a single study is reported, not pooled. It writes an Excel summary and the forest and "
+            "funnel plots (PNG for slides, SVG for the paper).",
         ),
         (
             "code",
@@ -318,43 +431,68 @@ print(pool_project(project, out_dir=pool_dir))""",
         ),
         (
             "md",
-            "## The pooled results\n\nOne row per analysis of the plan; `illustrative` is True when "
-            "any study in it rests on illustrative figures.",
+            "## Step 3: the pooled results\n\n"
+            "One row per analysis with data: number of studies *k*, the pooled effect with its 95% "
+            "CI, I² (the share of variation due to heterogeneity rather than chance) and whether any "
+            "study in it rests on illustrative figures.",
         ),
         (
             "code",
             """\
-import pandas as pd
-
 pooled = pd.read_csv(pool_dir / "pooled_results.csv")
 pooled = pooled[pooled["k"] > 0]
-pooled[["outcome", "comparison", "window", "k", "measure", "effect_text", "i2", "illustrative", "studies"]]""",
+pooled[["outcome", "comparison", "window", "k", "measure", "effect_text", "i2", "illustrative"]]""",
         ),
         (
             "md",
-            "## Forest plots\n\nEach plot says so in red when it rests on illustrative data.",
+            "## Step 4: forest plots\n\n"
+            "One row per study (square sized by its weight, line = 95% CI), the pooled diamond, the "
+            "prediction interval (where the effect of a new study would fall), the heterogeneity "
+            "statistics, and which side favours which treatment. Each plot says so in red when it "
+            "rests on illustrative data.",
         ),
         (
             "code",
             """\
-from IPython.display import Image, display
+from IPython.display import SVG, display
 
-for png in sorted(pool_dir.rglob("*forest*.png"))[:3]:
-    print(png.name)
-    display(Image(filename=str(png), width=700))""",
+for svg in sorted(pool_dir.rglob("forest_*.svg"))[:3]:
+    print(svg.stem)
+    display(SVG(filename=str(svg)))""",
+        ),
+        (
+            "md",
+            "A funnel plot is drawn from 3 studies on, but asymmetry (small-study effects) can only be "
+            "judged from about 10 studies (Cochrane Handbook §13.3.5.4); the plot says so.",
+        ),
+        (
+            "code",
+            """\
+for svg in sorted(pool_dir.rglob("funnel_*.svg"))[:1]:
+    display(SVG(filename=str(svg)))""",
         ),
         ("code", "project.close()"),
     ],
     "05_prisma.ipynb": [
         (
             "md",
-            "# 5. PRISMA 2020 flow\n\nEvery count comes from the store's history (searches, imports, "
-            "dedup, screening decisions), never typed by hand. `write_prisma` (`review prisma DIR "
-            "--out-dir D`) writes the CSV read by the PRISMA2020 R package and Shiny app, a JSON copy "
-            "and the flow diagram as SVG and PNG.\n\n" + LIVE_NOTE,
+            "# 5. PRISMA 2020 flow diagram\n\n"
+            "Every count of the PRISMA 2020 flow diagram (Page et al., BMJ 2021;372:n71) comes from "
+            "the project's history (searches, imports, deduplication, screening decisions), never "
+            "typed by hand, and the flow is checked to add up. `write_prisma` (`review prisma DIR "
+            "--out-dir D`) writes the diagram (SVG for the paper, 300-dpi PNG), the CSV read by the "
+            "PRISMA2020 R package and its Shiny app, and a JSON copy with where each count comes "
+            "from.\n\n" + LIVE_NOTE,
         ),
         ("code", SETUP),
+        ("md", OPEN_NOTE),
         ("code", OPEN),
+        (
+            "md",
+            "## Step 1: write the PRISMA files\n\n"
+            "If the review is not finished (records awaiting screening, unresolved conflicts) this "
+            "stops with a message naming the records, instead of drawing a diagram that does not add up.",
+        ),
         (
             "code",
             """\
@@ -363,31 +501,85 @@ from review.project.prisma import write_prisma
 prisma_dir = Path("notebook-prisma")
 print(write_prisma(project, prisma_dir))""",
         ),
-        ("md", "## The counts\n\nThe CSV has the 34 rows of the PRISMA2020 package's template."),
+        (
+            "md",
+            "## Step 2: the counts\n\n"
+            "The rows of the PRISMA2020 package's template that have a count (upload `prisma.csv` to "
+            "the PRISMA2020 Shiny app to draw its interactive version).",
+        ),
         (
             "code",
             """\
 import pandas as pd
 
-pd.read_csv(prisma_dir / "prisma.csv")[["data", "n"]].dropna()""",
+with pd.option_context("display.max_colwidth", 90):
+    display(pd.read_csv(prisma_dir / "prisma.csv")[["data", "boxtext", "n"]].dropna(subset=["n"]))""",
         ),
-        ("md", "## The flow diagram"),
+        ("md", "## Step 3: the flow diagram"),
         (
             "code",
             """\
-from IPython.display import Image
+from IPython.display import SVG
 
-Image(filename=str(prisma_dir / "prisma.png"), width=800)""",
+SVG(filename=str(prisma_dir / "prisma.svg"))""",
         ),
         ("code", "project.close()"),
     ],
 }
 
 
+def notebooks() -> dict[str, nbformat.NotebookNode]:
+    """The five notebooks, cells only."""
+    return {name: notebook(cells) for name, cells in NOTEBOOKS.items()}
+
+
+def execute(nbs: dict[str, nbformat.NotebookNode]) -> None:
+    """Run each notebook on its own fresh copy of the demo in a temporary folder (outputs kept)."""
+    from nbclient import NotebookClient
+
+    from review.project.demo import build_demo
+
+    os.environ["TQDM_DISABLE"] = "1"  # no progress bars in the stored outputs
+    for var in ("NCBI_EMAIL", "NCBI_API_KEY", "REVIEW_DEMO_DIR"):
+        os.environ.pop(var, None)
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = Path(tmp) / "built" / "demo-review"
+        build_demo(demo)
+        for name, nb in nbs.items():
+            work = Path(tmp) / Path(name).stem
+            shutil.copytree(demo, work / "demo-review")
+            NotebookClient(
+                nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+            ).execute()
+            _drop_progress_bars(nb)
+            print(f"executed {name}")
+
+
+def _drop_progress_bars(nb: nbformat.NotebookNode) -> None:
+    """Remove tqdm progress bars (stderr) from stored outputs: noise on a page that is read, not run."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (
+                    o.output_type == "stream"
+                    and o.name == "stderr"
+                    and (PROGRESS.search(o.text) or not o.text.strip())
+                )
+            ]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--no-execute", action="store_true", help="write the cells without running them")
+    args = parser.parse_args()
+    nbs = notebooks()
+    if not args.no_execute:
+        execute(nbs)
     NB.mkdir(exist_ok=True)
-    for name, cells in NOTEBOOKS.items():
-        nbformat.write(notebook(cells), NB / name)
+    for name, nb in nbs.items():
+        nbformat.write(nb, NB / name)
         print(f"wrote {NB / name}")
 
 
