@@ -369,15 +369,9 @@ def funnel_plot(
     ax.set_title(heading, fontsize=10)
     if y.size < 10:
         # Cochrane Handbook 13.3.5.4: asymmetry tests and visual judgement need >= 10 studies.
-        ax.text(
-            0.02,
-            0.02,
-            f"k = {y.size}: too few studies (< 10) to judge asymmetry",
-            transform=ax.transAxes,
-            fontsize=8,
-            color="#555555",
-            ha="left",
-            va="bottom",
+        ax.set_xlabel(
+            f"{ax.get_xlabel()}\nk = {y.size}: too few studies (< 10) to judge asymmetry",
+            fontsize=10,
         )
     ax.legend(fontsize=8, loc="best", framealpha=0.9)
     if illustrative:
