@@ -2,8 +2,8 @@
 
 The algorithm follows what a bibliographer does by hand (Rathbone et al. 2015, Syst Rev 4:6;
 Hair et al. 2023, BMC Biol 21:189 ASySD; Wagner's bib-dedupe; duplicate definition after
-Rathbone: the same bibliographic record however reported, including Cochrane review updates,
-never an erratum, comment, conference abstract or reprint of a paper):
+Rathbone: the same bibliographic record however reported, including corrected versions and
+Cochrane review updates, never a comment, a conference abstract or a reprint of a paper):
 
 1. Normalise each record once (title without language tags, database notes, HTML or case;
    author family names; journal words for abbreviation-aware comparison; first/last page with
@@ -24,6 +24,25 @@ never an erratum, comment, conference abstract or reprint of a paper):
    conflicting records in one group (so A~B, B~C cannot chain two papers together).
    People's answers come first: a 'same' answer merges, a 'different' answer never merges.
 5. Keep one record per group: PubMed's first, then the most complete.
+
+Records that belong to another record's report join its group but are never the kept record
+(:func:`_attaches`; their vetoes against the rest of the group are waived, the rest of the group
+is still checked against the record they belong to):
+
+- a correction notice (erratum, correction, corrigendum) that EXPLICITLY names its paper -- its
+  title cites the paper's volume and first page ('... (vol 360, pg 542, 2009)', Embase's
+  '(N Engl J Med (2009) 360 (542-544))', '[J. Strategic Inf. Syst. 21(3) (2012) 182-200]') or
+  is 'Erratum/Correction/Corrigendum to <the paper's exact title>' -- in the same journal, with
+  an author in common, printed after the paper in the same volume (later issue, or a page past
+  the paper's last). In PRISMA terms it is part of that report, never a separate study. The
+  same notice printed in a later volume (or where its place cannot be told) is only an
+  'uncertain' pair for a person: a title alone cannot tell which of two same-titled papers of a
+  journal it corrects. A notice that merely shares a title ('Erratum', a record with no
+  correction wording) stays apart;
+- the letter and the replies printed in one Embase '(multiple letters)' record: same journal,
+  year, volume, issue and title, the letter on the record's first page, a reply on a later page
+  of its range, all their authors among the record's. The letter and its reply are still never
+  the same publication; the record that covers both is the one kept.
 
 Pairs with good but not conclusive evidence are returned as 'uncertain' for a person to judge.
 """
@@ -56,6 +75,7 @@ __all__ = [
     "candidate_pairs",
     "compare",
     "compare_pages",
+    "correction_notice",
     "find_duplicates",
     "journal_match",
     "normal_title",
@@ -146,11 +166,11 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
     ),
+    # Embase's record of a letter printed together with its replies (one citation, all authors)
+    ("letters", re.compile(r"\(multiple letters\)", re.IGNORECASE)),
     (
         "reply",
-        re.compile(
-            r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$|\(multiple letters\)", re.IGNORECASE
-        ),
+        re.compile(r"[-:]\s*(?:author'?s'?\s+|authors'?\s+)?reply\s*\.?$", re.IGNORECASE),
     ),
     (
         "retraction",
@@ -167,6 +187,26 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"comment on|commentary on)\b",
             re.IGNORECASE,
         ),
+    ),
+)
+# A correction notice that names its paper by title: "Erratum to - <title>", "Corrigendum to
+# "<title>"", "Correction: <title>", "ERRATUM - <title>" (not "Correction of ...", a paper's title)
+_NOTICE_PREFIX = re.compile(
+    r"^\s*(?:notice\s+of\s+)?(?:errat(?:um|a)|corrigend(?:um|a)|corrections?)\s*"
+    r"(?:(?:to|for)\s*[:\-\u2013\u2014\"\u201c'\u2018]*\s+|[:\-\u2013\u2014\"\u201c'\u2018]+\s*)",
+    re.IGNORECASE,
+)
+# ... or by citation: Web of Science "(vol 360, pg 542, 2009)", Embase "(New England Journal of
+# Medicine (2009) 360 (542-544))", Elsevier "[J. Strategic Inf. Syst. 21(3) (2012) 182-200]"
+_CITED = (
+    re.compile(r"\(\s*vol\.?\s*(?P<vol>\d+)\s*,?\s*(?:pg|p)\.?\s*(?P<page>[a-z]*\d+)", re.IGNORECASE),
+    re.compile(
+        r"\([^()]{3,}\(\s*[^()]*?(?:19|20)\d\d\s*\)\s*(?P<vol>\d+)\s*(?:,\s*\d+\s*)?\(\s*(?P<page>[a-z]*\d+)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\[[^\[\]]*?(?P<vol>\d+)\s*(?:\(\s*\d+\s*\)\s*)?\(\s*(?:19|20)\d\d\s*\)\s*,?\s*(?P<page>[a-z]*\d+)",
+        re.IGNORECASE,
     ),
 )
 _COCHRANE_ID = re.compile(r"\b(CD\d{6})\b", re.IGNORECASE)
@@ -222,6 +262,40 @@ def title_kind(title: str | None) -> str:
         if pattern.search(title):
             return kind
     return ""
+
+
+def correction_notice(title: str | None) -> tuple[str, str, str]:
+    """(normalised title of the paper, cited volume, cited first page) of a correction notice
+    that names its paper explicitly, by a citation ('... (vol 360, pg 542, 2009)') or as
+    'Erratum/Correction/Corrigendum to <title>'; ('', '', '') for any other title.
+
+    Only such an explicit link lets a notice join its paper's group (see :func:`compare`).
+    """
+    if not title or title_kind(title) != "erratum":
+        return "", "", ""
+    text = _NOTE.sub(" ", title)
+    volume = page = ""
+    cut = len(text)
+    for pattern in _CITED:
+        found = pattern.search(text)
+        if found:
+            volume, page = str(int(found.group("vol"))), re.sub(r"\D", "", found.group("page"))
+            page = str(int(page)) if page else ""
+            cut = min(cut, found.start())
+    prefix = _NOTICE_PREFIX.match(text)
+    if not (volume or prefix):
+        return "", "", ""  # 'Erratum', 'Correction of ...': no paper named
+    body = text[prefix.end() if prefix else 0 : cut]
+    opened: list[int] = []
+    for i, ch in enumerate(body):  # a citation cut off by a database: '... (Proceedings of (Januar'
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            opened.pop()
+    if opened:
+        body = body[: opened[0]]
+    paper = normal_title(body)
+    return (paper, volume, page) if len(paper.split()) >= 3 else ("", "", "")
 
 
 def page_range(pages: str | None) -> tuple[str, str]:
@@ -387,6 +461,8 @@ class Prepared:
 
     page_digits: str  # the first page's digits ('S12' -> '12')
     multi_page: bool  # the pages span more than one page (an article, not an abstract)
+    notice: str = ""  # a correction notice: the normalised title of the paper it names
+    cited: tuple[str, str] = ("", "")  # a correction notice: the volume and first page it cites
 
 
 _FIELDS = (
@@ -492,6 +568,8 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     journal_main = _CONF_SPLIT.split(journal, maxsplit=1)[0] or journal
     filled = sum(1 for n in _FIELDS if f[n] not in (None, "", ()))
     words = [w for w in title.split() if w not in _STOP]
+    kind = title_kind(raw_title)
+    notice, cited_volume, cited_page = correction_notice(raw_title) if kind == "erratum" else ("", "", "")
     return Prepared(
         title=title,
         numbers=frozenset(str(int(x)) for x in re.findall(r"\d+", title)),
@@ -507,7 +585,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         multi_page=bool(first_digits and last_digits and int(last_digits) > int(first_digits)),
         doi=doi,
         pmid=pmid,
-        kind=title_kind(raw_title),
+        kind=kind,
         cochrane=cochrane.group(1).upper() if cochrane else "",
         supplement=frozenset(str(int(x)) for x in re.findall(r"\d+", suppl_text))
         if in_suppl
@@ -517,6 +595,8 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         generic=len(words) <= 2 or (len(words) <= 3 and bool(_GENERIC.match(title))),
         completeness=filled,
         pubmed=source == "pubmed" or bool(pmid),
+        notice=notice,
+        cited=(cited_volume, cited_page),
     )
 
 
@@ -743,6 +823,105 @@ def _prefix_title(a: str, b: str) -> bool:
     return len(short.split()) >= 3 and long_.startswith(short + " ")
 
 
+def _int(digits: str) -> int:
+    return int(digits) if digits.isdigit() else -1
+
+
+def _after(later: Prepared, earlier: Prepared) -> bool:
+    """``later`` is printed after ``earlier`` in the same volume: a later issue, or (same or
+    unknown issue) a first page past ``earlier``'s last page."""
+    if later.issue and earlier.issue and later.issue != earlier.issue:
+        return int(later.issue) > int(earlier.issue)
+    end = _int(earlier.last_page or earlier.page_digits)
+    return end >= 0 and _int(later.page_digits) > end
+
+
+def _notice_link(notice: Prepared, paper: Prepared) -> str:
+    """'join' when the correction notice explicitly names this paper and is printed after it in
+    the same volume; 'ask' when it names it but is printed elsewhere; '' otherwise.
+
+    The notice must name the paper (its title, or the volume and first page it cites), in the
+    same journal, with agreeing authors. A title alone cannot tell which of two same-titled
+    papers of one journal a notice in a later volume corrects, so those pairs go to a person.
+    """
+    if paper.kind or paper.notice or not paper.title or not (notice.journal and paper.journal):
+        return ""
+    named = (
+        fuzz.ratio(notice.notice, paper.title) >= 90 and _words_agree(notice.notice, paper.title)
+    ) or _prefix_title(notice.notice, paper.title)  # a title cut short by a database
+    if not named or journal_match(notice.journal, paper.journal) < 0.8 or _author_score(notice, paper) < 0.5:
+        return ""
+    if notice.year and paper.year and not 0 <= notice.year - paper.year <= 2:
+        return ""
+    volume, page = notice.cited
+    if volume and (volume != paper.volume or (page and paper.page_digits and page != paper.page_digits)):
+        return ""  # it cites another paper of that title
+    same_volume = (notice.volume and notice.volume == paper.volume) or (
+        not notice.volume and not paper.volume and notice.year is not None and notice.year == paper.year
+    )
+    return "join" if same_volume and _after(notice, paper) else "ask"
+
+
+def _part_of(part: Prepared, letters: Prepared) -> bool:
+    """``part`` is the letter or a reply printed in a '(multiple letters)' record: same journal,
+    year, volume, issue and title, its pages inside the record's range (the letter on its first
+    page, a reply after it) and all its authors among the record's."""
+    if part.kind not in ("", "reply") or not letters.multi_page or not part.page_digits:
+        return False
+    if not (part.volume and part.volume == letters.volume and part.year == letters.year):
+        return False
+    if (part.issue and letters.issue and part.issue != letters.issue) or fuzz.ratio(
+        part.title, letters.title
+    ) < 95:
+        return False
+    first, last, page = int(letters.page_digits), int(letters.last_page), int(part.page_digits)
+    if not (page == first if part.kind == "" else first < page <= last):
+        return False
+    family = {w for name in part.surnames for w in name.split() if len(w) > 1}
+    return (
+        bool(family) and family <= letters.name_tokens and journal_match(part.journal, letters.journal) >= 0.8
+    )
+
+
+def _attaches(x: Prepared, anchor: Prepared) -> bool:
+    """``x`` belongs to ``anchor``'s report without being a copy of it: a correction notice of
+    that paper in its volume, or a letter or reply printed in that multiple-letters record."""
+    if x.notice:
+        return _notice_link(x, anchor) == "join"
+    return anchor.kind == "letters" and x.kind != "letters" and _part_of(x, anchor)
+
+
+def _link(a: Prepared, b: Prepared) -> tuple[str, str]:
+    """('join' | 'ask' | '', reason) for a notice or a multiple-letters part and its anchor."""
+    if a.notice or b.notice:
+        for x, y in ((a, b), (b, a)):
+            if x.notice:
+                link = _notice_link(x, y)
+                if link == "join":
+                    return link, "correction notice naming this paper, printed after it in its volume"
+                if link == "ask":
+                    return (
+                        link,
+                        "correction notice naming this paper, printed in another volume (or its place unclear)?",
+                    )
+    if "letters" in (a.kind, b.kind) and (_attaches(a, b) or _attaches(b, a)):
+        return "join", "letter or reply printed in this multiple-letters record"
+    return "", ""
+
+
+def _attached(prep: Sequence[Prepared], members: Sequence[int]) -> set[int]:
+    """Members that belong to another member's report (:func:`_attaches`); never kept."""
+    if not any(prep[m].notice or prep[m].kind == "letters" for m in members):
+        return set()
+    anchors = [z for z in members if prep[z].kind in ("", "letters") and not prep[z].notice]
+    return {
+        m
+        for m in members
+        if (prep[m].notice or prep[m].kind in ("", "reply"))
+        and any(z != m and _attaches(prep[m], prep[z]) for z in anchors)
+    }
+
+
 def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[Verdict, float, str]:
     """Judge one pair: ('same'|'uncertain'|'different', score 0-1, reason).
 
@@ -752,9 +931,12 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     DOI/PMID with a similar title, or the full citation (journal, year, volume, page range,
     authors) of a translated or retitled record.
     """
+    link, link_reason = _link(a, b) if a.notice or b.notice or "letters" in (a.kind, b.kind) else ("", "")
+    if link == "join":
+        return "same", 0.9, link_reason
     why = _conflict(a, b)
     if why:
-        return "different", 0.0, why
+        return ("uncertain", 0.5, link_reason) if link == "ask" else ("different", 0.0, why)
     if title_sim is None:
         title_sim = fuzz.ratio(a.title, b.title) / 100.0 if a.title and b.title else 0.0
     authors = _author_score(a, b)
@@ -932,6 +1114,10 @@ def _blocks(prep: Sequence[Prepared]) -> Iterable[list[int]]:
         if len(squashed) >= 12:
             keys[("t0", squashed[:24])].append(i)
             keys[("t1", squashed[-24:])].append(i)
+        if p.notice:  # a correction notice meets its paper by the title it names
+            named = p.notice.replace(" ", "")
+            keys[("t0", named[:24])].append(i)
+            keys[("t1", named[-24:])].append(i)
         if p.first_page and p.volume:
             keys[("vp", p.volume, p.page_digits, p.year)].append(i)
         if p.page_digits and p.surnames:
@@ -994,12 +1180,20 @@ class _Groups:
         ma, mb = self.members[ra], self.members[rb]
         if len(ma) * len(mb) > 2500:
             return False  # pathological group sizes: leave apart rather than compare for ever
+        attached: set[int] | None = None
         for x in ma:
             px = self.prep[x]
             for y in mb:
                 key = (x, y) if x < y else (y, x)
-                if key in self.apart or _conflict(px, self.prep[y]):
+                if key in self.apart:
                     return False
+                if _conflict(px, self.prep[y]):
+                    # a correction notice or a multiple-letters part belongs with its anchor's
+                    # group; everything else in the group is checked against the anchor itself
+                    if attached is None:
+                        attached = _attached(self.prep, ma + mb)
+                    if x not in attached and y not in attached:
+                        return False
         return True
 
     def union(self, a: int, b: int, check: bool = True) -> bool:
@@ -1102,8 +1296,13 @@ def find_duplicates(
         if (i, j) in answers:
             continue
         # cheap exit: titles unrelated, no shared DOI and no shared citation
+        # (a correction notice's title carries extra words: compare it anyway)
         unrelated = sim < 0.5 and not (prep[i].doi and prep[i].doi == prep[j].doi)
-        if unrelated and not (prep[i].page_digits and prep[i].page_digits == prep[j].page_digits):
+        if (
+            unrelated
+            and not (prep[i].page_digits and prep[i].page_digits == prep[j].page_digits)
+            and not (prep[i].notice or prep[j].notice)
+        ):
             continue
         verdict, score, reason = compare(prep[i], prep[j], sim)
         if verdict != "different":
@@ -1122,7 +1321,12 @@ def find_duplicates(
     group = np.empty(n, dtype=np.int64)
     kept = np.zeros(n, dtype=bool)
     for root, members in groups.members.items():
-        best = min(members, key=lambda k: (not prep[k].pubmed, -prep[k].completeness, k))
+        pool = members
+        if len(members) > 1 and any(prep[k].notice or prep[k].kind == "letters" for k in members):
+            # a correction notice or a letter inside a multiple-letters record is never kept
+            attached = _attached(prep, members)
+            pool = [k for k in members if k not in attached] or members
+        best = min(pool, key=lambda k: (not prep[k].pubmed, -prep[k].completeness, k))
         del root
         kept[best] = True
         group[members] = best

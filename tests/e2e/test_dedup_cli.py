@@ -31,10 +31,14 @@ def test_dedup_file_writes_one_row_per_record(tmp_path: Path) -> None:
     # one paper in PubMed, Embase and Web of Science formats
     assert group["p1"] == group["e1"] == group["w1"]
     assert group["id with, comma"] == group["gm"]
-    # the traps stay apart: erratum, conference abstract, comment, same title 13 years later
-    for trap in ("err", "c2", "r2"):
+    # an erratum naming its paper, printed after it in its volume, joins it but is never kept
+    assert group["err"] == group["p1"] == "p1"
+    # the traps stay apart: conference abstract, comment, same title 13 years later, and a
+    # corrigendum in a later volume (it could name either paper of that title: a person decides)
+    for trap in ("c2", "r2"):
         assert group[trap] not in (group["p1"], group["p2"])
     assert group["y1"] != group["y2"]
+    assert group["cy2"] not in (group["y1"], group["y2"])
     assert group["nt"] == "nt"  # a record without a title is kept on its own
     assert len(set(group.values())) == 9
 

@@ -2,10 +2,10 @@
 
 Specificity must be >= 0.999 on every set (a false merge loses a study). Sensitivity is held
 at the level this algorithm reaches (a regression guard) and, separately, compared with the
-best published tool's figure (dedup_floors.tsv). Three sets label as duplicates pairs that the
-brief says must stay apart (an erratum and its paper, a conference abstract and the full paper,
-an abstract printed in two journals, papers with different DOIs); those sets are marked xfail
-against the published floor and the reason is printed in the report.
+best published tool's figure (dedup_floors.tsv). Two sets label as duplicates pairs that the
+rules keep apart on purpose (a thesis and its abstract listing, an abstract printed in two
+journals, an editorial, two papers of one title in different years); those sets are marked
+xfail against the published floor and the reason is printed in the report.
 """
 
 from __future__ import annotations
@@ -23,15 +23,14 @@ SETS = {
     # name: sensitivity this algorithm must keep reaching
     "asysd_diabetes_1845": 0.997,
     "rathbone_cytology_screening": 0.995,
-    "rathbone_haematology": 0.88,
+    "rathbone_haematology": 0.91,
     "rathbone_respiratory": 0.985,
     "rathbone_stroke": 0.993,
-    "colrev_digital_work": 0.99,
+    "colrev_digital_work": 0.994,
 }
 BELOW_PUBLISHED = {
-    "rathbone_haematology": "labelled pairs include errata with their paper and abstracts with the full paper",
     "rathbone_stroke": "equals bib-dedupe (312/314); the two pairs left are labelled both ways within the set",
-    "colrev_digital_work": "the 3 pairs left: an erratum, an editorial, two papers; each with different DOIs",
+    "colrev_digital_work": "the 2 pairs left: an editorial and a guest editorial, two papers a year apart",
 }
 
 

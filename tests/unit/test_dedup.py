@@ -12,6 +12,7 @@ from review.dedup import (
     candidate_pairs,
     compare,
     compare_pages,
+    correction_notice,
     find_duplicates,
     journal_match,
     normal_title,
@@ -113,6 +114,7 @@ def test_normal_title_drops_notes_and_language_tags() -> None:
         ("Retraction notice", "retraction"),
         ("Reply to: Ketamine for CRPS", "reply"),
         ("Atypical HUS and streptococcus - Reply", "reply"),
+        ("Atypical HUS and streptococcus (multiple letters) [1]", "letters"),
         ("Comment on: ketamine infusions", "reply"),
         ("Ketamine for CRPS.[Erratum appears in Pain 2010;148:350]", ""),  # a note, not an erratum
         ("Response to ketamine in CRPS: a cohort", ""),
@@ -144,7 +146,7 @@ def test_same_publication(other: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("other", "why"),
     [
-        (rec(title="Erratum: " + str(PAPER["title"]), pages="350", doi=None), "erratum vs paper"),
+        (rec(title="Erratum", pages="350", doi=None), "erratum vs paper"),  # names no paper
         (rec(title="Reply to: " + str(PAPER["title"]), pages="351-2", doi=None), "reply vs paper"),
         (
             rec(journal="Pain. Conference: World Congress", issue="Suppl 1", pages=None, doi=None),
@@ -325,3 +327,107 @@ def test_same_pmid_is_one_article_even_with_a_translated_title() -> None:
     # a DOI shared by a whole supplement is not enough on its own
     other = rec(title="Vitamin C after wrist fracture", doi=PAPER["doi"], pages=None)
     assert verdict(rec(pages=None), other) == "different"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Pain relief after ketamine (vol 147, pg 107, 2009)", ("pain relief after ketamine", "147", "107")),
+        (
+            "Pain relief after ketamine (Pain (2009) 147 (107-115))",
+            ("pain relief after ketamine", "147", "107"),
+        ),
+        (
+            'Corrigendum to "Pain relief after ketamine" [Eur. J. Pain 13(2) (2009) 107-115]',
+            ("pain relief after ketamine", "13", "107"),
+        ),
+        ("Erratum to - Pain relief after ketamine", ("pain relief after ketamine", "", "")),
+        ("ERRATUM - Pain relief after ketamine", ("pain relief after ketamine", "", "")),
+        ("Correction: Pain relief after ketamine (Pain (Janu", ("pain relief after ketamine", "", "")),
+        ("Erratum", ("", "", "")),  # names no paper
+        ("Correction of pain relief after ketamine", ("", "", "")),  # a paper's own title
+        ("Pain relief after ketamine.[Erratum appears in Pain 2010;148:350]", ("", "", "")),
+    ],
+)
+def test_correction_notice_names_its_paper(title: str, expected: tuple[str, str, str]) -> None:
+    assert correction_notice(title) == expected
+
+
+def _notice(**changes: object) -> dict[str, object]:
+    # PAPER is Pain 147(1-3):107-15, 2009
+    fields: dict[str, object] = {"title": "Erratum to - " + str(PAPER["title"]), "issue": "3", "pages": "350"}
+    return rec(**{**fields, "doi": "10.1016/x.1", **changes})
+
+
+def test_correction_notice_joins_its_paper_and_is_never_kept() -> None:
+    wos = rec(
+        title=str(PAPER["title"]) + " (vol 147, pg 107, 2009)",
+        authors="Schwartzman, R J",
+        issue="3",
+        pages="350",
+        doi=None,
+    )
+    titled = _notice(year="2009")
+    paper, copy = rec(), rec(doi=None, pages="107-115", journal="PAIN")
+    for notice in (wos, titled):
+        v, _, reason = compare(prepare(notice), prepare(paper))
+        assert (v, reason.split(",")[0]) == ("same", "correction notice naming this paper")
+    out = find_duplicates([wos, paper, titled, copy])
+    assert out.n_groups == 1
+    assert out.kept.tolist() == [False, True, False, False]  # the paper, never a notice
+
+
+@pytest.mark.parametrize(
+    ("notice", "expected"),
+    [
+        # a later volume: a title cannot tell which of two same-titled papers it corrects
+        (_notice(year="2010", volume="148"), "uncertain"),
+        # same volume but printed before the paper: not a notice of it
+        (_notice(issue=None, pages="20"), "uncertain"),
+        # cites another page of that volume: another paper of the same title
+        (rec(title=str(PAPER["title"]) + " (vol 147, pg 401, 2009)", pages="350", doi=None), "different"),
+        # another journal, or no author in common
+        (_notice(journal="Anesthesiology"), "different"),
+        (_notice(authors="Smith, A"), "different"),
+        # a notice that only shares a title: no explicit link
+        (rec(title="Erratum", issue="3", pages="350", doi=None), "different"),
+    ],
+)
+def test_correction_notice_without_a_clear_link_stays_apart(notice: dict[str, object], expected: str) -> None:
+    assert verdict(notice, rec()) == expected
+    assert find_duplicates([notice, rec()]).n_groups == 2
+
+
+def test_multiple_letters_record_holds_the_letter_and_its_reply() -> None:
+    base = {
+        "title": "Atypical hemolytic uremic syndrome associated with streptococcus",
+        "year": "2004",
+        "journal": "Pediatric Nephrology",
+        "volume": "19",
+        "issue": "8",
+    }
+    letters = {
+        **base,
+        "title": base["title"] + " (multiple letters) [1]",
+        "authors": "Yildiz, B; Kural, N; Shepherd, A B; Baliga, R",
+        "pages": "943-945",
+    }
+    letter = {**base, "authors": "Yildiz, B; Kural, N", "pages": "943-944"}
+    reply = {
+        **base,
+        "title": base["title"] + " - Reply",
+        "authors": "Shepherd, A B; Baliga, R",
+        "pages": "945",
+    }
+    assert verdict(letter, reply) == "different"  # a reply is not the letter it answers
+    assert verdict(letters, letter) == "same"  # same first page, volume, issue, year and title
+    assert verdict(letters, reply) == "same"  # printed inside the record's pages, its authors
+    out = find_duplicates([letter, reply, letters])
+    assert out.n_groups == 1
+    assert out.kept.tolist() == [False, False, True]  # the record that covers both is kept
+    # a reply by authors the record does not list, or on a page outside it, is not part of it
+    stranger = {**reply, "authors": "Smith, A"}
+    outside = {**reply, "pages": "950"}
+    assert verdict(letters, stranger) == "different"
+    assert verdict(letters, outside) == "different"
+    assert find_duplicates([letter, stranger, letters]).n_groups == 2

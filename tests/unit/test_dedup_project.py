@@ -77,20 +77,23 @@ def test_unique_records_before_and_after_dedup(project: Any) -> None:
     assert project_status(project)["unique_records"] == 5
     result = run_dedup(project)
     assert result.records == 5
-    assert result.unique == 4  # PubMed + Embase merged; the erratum stays apart
-    assert store.unique_record_count() == 4
-    assert project_status(project)["unique_records"] == 4
+    # PubMed + Embase merged; the erratum naming the paper (same volume, later page) joins them
+    assert result.unique == 3
+    assert store.unique_record_count() == 3
+    assert project_status(project)["unique_records"] == 3
     kept = store.unique_record_ids()
     assert ids[0] in kept and ids[1] not in kept  # PubMed's record is the one kept
     groups = store.dedup_groups()
     assert groups[ids[1]] == (ids[0], False)
-    assert groups[ids[2]] == (ids[2], True)
+    assert groups[ids[2]] == (ids[0], False)  # the correction notice is never the kept record
     # each group remembers its members and their sources, the kept record first
-    assert store.duplicate_groups() == {ids[0]: [(ids[0], "pubmed", True), (ids[1], "embase", False)]}
+    assert store.duplicate_groups() == {
+        ids[0]: [(ids[0], "pubmed", True), (ids[1], "embase", False), (ids[2], "scopus", False)]
+    }
     # a record added after the run counts as unique until the next run
     ((new, _),) = store.add_records([Record(source="x", source_id="1", title="Late record", year=2020)])
     assert new in store.unique_record_ids()
-    assert store.unique_record_count() == 5
+    assert store.unique_record_count() == 4
 
 
 def test_run_is_idempotent(project: Any) -> None:
