@@ -30,8 +30,8 @@ LIVE_NOTE = """\
 ### How to run this notebook
 
 **Offline (the default).** Run the cells from the top (*Run > Run All Cells*). They work on the
-demo review that `review demo` builds in the folder `demo-review/` next to the notebook, in a
-few seconds the first time. The demo mixes real CRPS trials and reviews (citations from the
+demo review that `review demo` builds in the folder `demo-review/` next to the notebook, in
+about 10 seconds the first time. The demo mixes real CRPS trials and reviews (citations from the
 team's reference data) with *made-up* off-topic records; every outcome figure marked
 *illustrative* is not verified, rests on an assumption or is made up, so **do not read clinical
 conclusions from the demo**.
@@ -59,7 +59,7 @@ OPEN = """\
 from review.project import open_project, project_status
 from review.project.demo import open_demo
 
-# The demo project is built (offline, in seconds) the first time; a live project must exist.
+# The demo project is built (offline, in about 10 s) the first time; a live project must exist.
 project = open_project(PROJECT_DIR) if LIVE else open_demo(PROJECT_DIR)
 project_status(project)"""
 
