@@ -86,6 +86,9 @@ class _Box:
 
 
 def _listing(title: str, items: Sequence[Mapping[str, Any]], name: str, value: str) -> list[tuple[str, int]]:
+    """A box's title and one indented line per item; a title with no items below loses its colon."""
+    if not items:
+        return [(title.rstrip(":"), 0)]
     lines = [(title, 0)]
     lines += [(f"{_cap(str(item[name]))} (n = {_n(item[value])})", 1) for item in items]
     return lines
