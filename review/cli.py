@@ -79,7 +79,11 @@ def status(directory: Path, as_json: bool) -> None:
 )
 @click.option("--label", "labels", multiple=True, help="Run only the protocol queries with these labels.")
 @click.option(
-    "--batch-size", type=click.IntRange(1, 10000), default=1000, show_default=True, help="Records per efetch call."
+    "--batch-size",
+    type=click.IntRange(1, 10000),
+    default=1000,
+    show_default=True,
+    help="Records per efetch call.",
 )
 def search(
     directory: Path,
@@ -416,6 +420,14 @@ def demo(out: Path) -> None:
     click.echo(build_demo(out))
 
 
+class _NeverRaised(click.UsageError):
+    """Stands in for click's NoArgsIsHelpError on click < 8.2 (which prints the help itself)."""
+
+
+#: click >= 8.2 raises this (a UsageError holding the help text) for a group run without a command.
+_NO_ARGS_HELP: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError", _NeverRaised)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every ReviewError into one line on stderr."""
     try:
@@ -423,11 +435,24 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _say("aborted")
         sys.exit(130)
+    except _NO_ARGS_HELP as exc:  # `review` or `review screen` alone: show the help
+        click.echo(exc.format_message(), err=True)
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # a wrong option or path: one line, as for every other error
+        where = exc.ctx.command_path if exc.ctx is not None else "review"
+        _say(f"error: {' '.join(exc.format_message().split())} (see `{where} --help`)")
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        _say(f"error: {' '.join(exc.format_message().split())}")
         sys.exit(exc.exit_code)
     except ReviewError as exc:
         _say(f"error: {exc}")
+        sys.exit(1)
+    except BrokenPipeError:  # `review ... | head` closed the pipe: not an error of ours to report
+        sys.exit(1)
+    except OSError as exc:  # a file or folder named on the command line cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"error: {where}{exc.strerror or exc}; check the path and its permissions")
         sys.exit(1)
     except KeyboardInterrupt:
         _say("interrupted: what was stored so far is kept; run the command again to resume")

@@ -16,12 +16,16 @@ from typing import Any
 
 __all__ = [
     "COLUMNS",
+    "ILLUSTRATIVE_LABEL",
     "LIST_COLUMNS",
     "Record",
+    "is_illustrative_note",
     "normalise_doi",
     "normalise_pmid",
     "normalise_text",
     "parse_year",
+    "record_note",
+    "record_notes",
 ]
 
 #: Record fields in order, with their meaning. List-valued fields are tuples of strings.
@@ -99,6 +103,54 @@ def normalise_text(value: str | None) -> str:
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"[^0-9a-zA-Z]+", " ", text).lower()
     return " ".join(text.split())
+
+
+#: The label shown beside a record whose notes say it is made up or not verified.
+ILLUSTRATIVE_LABEL = "ILLUSTRATIVE / NOT VERIFIED"
+_ILLUSTRATIVE = re.compile(
+    r"illustrative|not\s+verified|unverified|made[- ]up|not\s+a\s+real\s+(?:publication|trial|record)",
+    re.IGNORECASE,
+)
+
+
+def record_notes(extra: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The notes a source kept with a record, in order, without repeats.
+
+    Where the readers keep them: ``extra['notes']`` (PubMed XML ``<GeneralNote>``, a CSV
+    ``notes`` column; a string or a list) and ``extra['ris']['notes']`` (RIS ``N1``).
+    """
+    if not extra:
+        return ()
+    found: list[Any] = []
+    for holder in (extra, extra.get("ris")):
+        if isinstance(holder, Mapping):
+            value = holder.get("notes")
+            if isinstance(value, list | tuple):
+                found += list(value)
+            elif value is not None:
+                found.append(value)
+    return tuple(dict.fromkeys(c for c in (_clean(v) for v in found) if c is not None))
+
+
+def is_illustrative_note(note: str | None) -> bool:
+    """Whether a note says its record is made up, or its fields are illustrative / not verified."""
+    return bool(note) and _ILLUSTRATIVE.search(str(note)) is not None
+
+
+def record_note(notes: Iterable[str | None]) -> str | None:
+    """What to show beside a record: its notes, led by ``ILLUSTRATIVE_LABEL`` when one says so.
+
+    Everywhere a record is shown to a person (screening and conflict workbooks, extraction
+    citations), a made-up or unverified record must carry that label (team standard: anything
+    not verified is labelled illustrative wherever shown).
+    """
+    kept = [n for n in (_clean(v) for v in notes) if n is not None]
+    if not kept:
+        return None
+    text = " | ".join(dict.fromkeys(kept))
+    if any(is_illustrative_note(n) for n in kept):
+        return f"{ILLUSTRATIVE_LABEL}: {text}"
+    return text
 
 
 def _clean(value: Any) -> str | None:

@@ -197,41 +197,67 @@ def _split(value: str) -> tuple[str, str | None] | None:
     return decision, (reason or None)
 
 
+def _hand_out(
+    project: Any,
+    export: Callable[..., str],
+    out: Path,
+    decide: Callable[[int], tuple[str, str | None] | None],
+    **options: str,
+) -> tuple[int, str] | None:
+    """Export a workbook, fill it with ``decide`` and import it; None when the export wrote none.
+
+    ``export_screening``/``export_conflicts`` write no file when there is nothing to screen or
+    no conflict to resolve (and say so): then there is nothing to fill or import either.
+    """
+    from review.project.screen import import_screening
+
+    message = export(project, out=out, **options)
+    if not out.is_file():
+        return None
+    n = fill_screening_workbook(out, decide)
+    return n, import_screening(project, out) or message
+
+
 def _screen_stage(project: Any, stage: str, keys: dict[int, str], report: DemoReport) -> None:
-    """Export, fill (alice and bob), import, then resolve the conflicts (carol) for one stage."""
-    from review.project.screen import export_conflicts, export_screening, import_screening, screening_status
+    """Export, fill (alice and bob), import, then resolve the conflicts (carol) for one stage.
+
+    A stage with nothing to screen, or with no conflicts, is reported as such and skipped.
+    """
+    from review.project.screen import export_conflicts, export_screening, screening_status
 
     script = _screening_script()
     col = _COLUMN[stage]
     wb_dir = project.workbook_dir
-    for reviewer in DEMO_REVIEWERS[:2]:
-        out = wb_dir / f"{stage}_{reviewer}.xlsx"
-        export_screening(project, stage=stage, reviewer=reviewer, out=out)
 
-        def decide(rid: int, reviewer: str = reviewer) -> tuple[str, str | None] | None:
+    def decider(reviewer: str) -> Callable[[int], tuple[str, str | None] | None]:
+        def decide(rid: int) -> tuple[str, str | None] | None:
             value = script[keys[rid]][f"{col}_{reviewer}"]
             return _split(value) if stage == "full-text" else ((value, None) if value else None)
 
-        n = fill_screening_workbook(out, decide)
-        import_screening(project, out)
+        return decide
+
+    for reviewer in DEMO_REVIEWERS[:2]:
+        out = wb_dir / f"{stage}_{reviewer}.xlsx"
+        done = _hand_out(project, export_screening, out, decider(reviewer), stage=stage, reviewer=reviewer)
+        if done is None:
+            report.step(f"{stage} screening: nothing for {reviewer} to screen; no workbook")
+            continue
         report.file(f"{stage} workbook ({reviewer})", out)
-        report.step(f"{stage} screening: {reviewer} decided {n} records in {out.name}")
+        report.step(f"{stage} screening: {reviewer} decided {done[0]} records in {out.name}")
     status = screening_status(project)[stage]
     conflicts = int(status.get("conflicts") or 0)
     kappa = status.get("kappa")
     kappa_text = f"{kappa:.2f}" if isinstance(kappa, float) else str(kappa)
     out = wb_dir / f"{stage}_conflicts_carol.xlsx"
-    export_conflicts(project, stage=stage, reviewer=DEMO_REVIEWERS[2], out=out)
-
-    def resolve(rid: int) -> tuple[str, str | None] | None:
-        value = script[keys[rid]][f"{col}_carol"]
-        return _split(value) if stage == "full-text" else ((value, None) if value else None)
-
-    n = fill_screening_workbook(out, resolve)
-    import_screening(project, out)
-    report.file(f"{stage} conflicts (carol)", out)
+    carol = DEMO_REVIEWERS[2]
+    done = _hand_out(project, export_conflicts, out, decider(carol), stage=stage, reviewer=carol)
+    if done is None:
+        report.step(f"{stage}: Cohen's kappa alice/bob {kappa_text}, no conflicts for {carol} to resolve")
+        return
+    report.file(f"{stage} conflicts ({carol})", out)
     report.step(
-        f"{stage}: Cohen's kappa alice/bob {kappa_text}, {conflicts} conflicts; carol resolved {n} in {out.name}"
+        f"{stage}: Cohen's kappa alice/bob {kappa_text}, {conflicts} conflicts; {carol} resolved {done[0]} "
+        f"in {out.name}"
     )
 
 

@@ -48,6 +48,7 @@ from review.extraction import (
 )
 from review.project import Project
 from review.protocol import Protocol
+from review.records import ILLUSTRATIVE_LABEL, record_note
 from review.store._base import now
 from review.workbooks.extraction import (
     Column,
@@ -68,6 +69,7 @@ __all__ = [
     "import_extraction",
     "included_record_ids",
     "resolve_form",
+    "study_records",
     "write_effect_table",
 ]
 
@@ -240,6 +242,10 @@ def _refuse_overwrite(out: Path) -> None:
         )
     if out.suffix.lower() != ".xlsx":
         raise InputError("the workbook must be an .xlsx file", path=out)
+    try:  # before anything is written or stored: a folder that cannot be made is the user's to fix
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create its folder ({exc.strerror or exc})", path=out) from exc
 
 
 def _check_reviewer(reviewer: str) -> str:
@@ -280,6 +286,9 @@ def export_extraction(
     unknown = [i for i in ids if i not in records]
     if unknown:
         raise InputError(f"record id {unknown[0]} is not in the project")
+    from review.project.screen import record_notes_shown
+
+    notes = record_notes_shown(project, ids)
     current = project.store.extraction_current(parsed.name).get(reviewer, {})
     mine = from_cells(parsed, current)
     prior_studies = {row.get("record_id"): row for row in mine.entity("study").values()}
@@ -293,6 +302,9 @@ def export_extraction(
         if "study" not in row:
             row["study"] = study_label(first, rec.year, labels)
         labels.append(row["study"])
+        note = record_note(notes.get(rid, ()))
+        if note and note.startswith(ILLUSTRATIVE_LABEL):  # a made-up or unverified record says so
+            citation = f"[{ILLUSTRATIVE_LABEL}] {citation.strip()}"
         row["record_id"], row["citation"] = rid, citation.strip()
         study_rows.append(row)
     arm_rows: list[dict[str, Any]] = list(mine.entity("arm").values())
@@ -365,7 +377,8 @@ def import_extraction(project: Project, file: str | Path) -> str:
     if kind == _CONFLICT_KIND:
         return _import_resolutions(project, path, meta)
     if kind != _META_KIND:
-        raise WorkbookError(f"is a {kind!r} workbook, not an extraction workbook", path=path)
+        hint = " (import it with `review screen import`)" if kind in ("screening", "conflicts") else ""
+        raise WorkbookError(f"is a {kind!r} workbook, not an extraction workbook{hint}", path=path)
     reviewer = _check_reviewer(meta.get("reviewer", ""))
     form = _stored_form(project, meta.get("form", ""))
     if project.store.extraction_batch_seen(digest, reviewer, "extractor"):
@@ -567,6 +580,35 @@ def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> s
     )
     left = len(extraction_disagreements(project))
     return f"imported {len(new)} resolutions by {resolver} from {path.name}; {left} disagreements left"
+
+
+# --- studies and their reports -----------------------------------------------------------------
+
+
+def study_records(project: Project) -> dict[int, str]:
+    """Record id -> study label for every extracted report (reports of one trial share a label).
+
+    The extractor links a report to its study on the form's study sheet (one row per included
+    report, keyed by ``record_id``; reports of one trial are given the same ``study`` label, as
+    the Cochrane Handbook 4.6.2 / PRISMA 2020 item 16a count studies, not reports). Built from
+    the extractors' consensus: a report whose label is still in disagreement is left out (PRISMA
+    then counts it as a study of its own until the disagreement is resolved).
+    """
+    forms = project.store.extraction_forms_used()
+    if not forms:
+        return {}
+    out: dict[int, str] = {}
+    for name in forms:
+        form = _stored_form(project, name)
+        cells, _open = consensus(
+            project.store.extraction_current(form.name), project.store.extraction_resolutions()
+        )
+        for row in from_cells(form, cells).entity("study").values():
+            rid, label = row.get("record_id"), row.get("study")
+            if rid is None or label is None or not str(label).strip():
+                continue
+            out.setdefault(int(rid), str(label).strip())
+    return out
 
 
 # --- tidy table ----------------------------------------------------------------------------------

@@ -99,12 +99,19 @@ def _rows_for(frame: pd.DataFrame, outcome: Outcome, comp: Comparison, window: s
     by_label = sel[sel["comparison"] == comp.label]
     if len(by_label):
         return by_label
+    # No table rows carry the comparison's label: match by class instead. The masks are built from
+    # the cells as Python values, so a missing class (NaN, None or pd.NA in a nullable "string"
+    # column) is simply no match, with no pandas ``&``/``==`` on mixed or nullable dtypes.
     controls = set(comp.controls)
-    klass = (sel["intervention_class"] == comp.intervention).to_numpy(dtype=bool)
+
+    def _cell(value: Any) -> str:
+        return "" if value is None or pd.isna(value) else str(value)
+
+    klass = np.array([_cell(c) == comp.intervention for c in sel["intervention_class"]], dtype=bool)
     ctrl = np.array(
-        [bool(set(re.split(r"[;,+ ]+", str(c))) & controls) for c in sel["control_class"]], dtype=bool
+        [bool(set(re.split(r"[;,+ ]+", _cell(c))) & controls) for c in sel["control_class"]], dtype=bool
     )
-    return sel[klass & ctrl] if len(sel) else sel
+    return sel[klass & ctrl]
 
 
 def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj: bool, ratio: bool) -> str:

@@ -41,6 +41,7 @@ __all__ = [
     "export_screening",
     "format_screening_status",
     "import_screening",
+    "record_notes_shown",
     "screening_outcomes",
     "screening_status",
 ]
@@ -117,12 +118,37 @@ def _stage_records(project: Project, decisions: Sequence[Decision]) -> dict[str,
     return {STAGES[0]: unique, STAGES[1]: [rid for rid in unique if ta[rid].final == "include"]}
 
 
+def record_notes_shown(project: Project, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The source notes to show with each record: its own, then those of its merged duplicates.
+
+    A made-up or unverified record stays labelled whichever source's copy dedup kept (see
+    :func:`review.records.record_note`, which turns these into the text shown).
+    """
+    fields = project.store.screening_fields(ids)
+    merged: dict[int, list[int]] = {}
+    for rid, kept in _aliases(project).items():
+        if kept in fields:
+            merged.setdefault(kept, []).append(rid)
+    dups = project.store.screening_fields(sorted({r for rs in merged.values() for r in rs}))
+    out: dict[int, tuple[str, ...]] = {}
+    for rid, data in fields.items():
+        notes = list(data.get("notes", ()))
+        for other in sorted(merged.get(rid, ())):
+            notes += [n for n in dups.get(other, {}).get("notes", ()) if n not in notes]
+        out[rid] = tuple(notes)
+    return out
+
+
 def _rows(
     project: Project, ids: Sequence[int], earlier: dict[int, dict[str, Any]] | None = None
 ) -> list[ScreeningRow]:
     fields = project.store.screening_fields(ids)
+    notes = record_notes_shown(project, ids)
     extra = earlier or {}
-    return [ScreeningRow(record_id=rid, earlier=extra.get(rid, {}), **fields[rid]) for rid in ids]
+    return [
+        ScreeningRow(record_id=rid, earlier=extra.get(rid, {}), **{**fields[rid], "notes": notes[rid]})
+        for rid in ids
+    ]
 
 
 def _refuse_overwrite(out: Path) -> None:
@@ -132,6 +158,10 @@ def _refuse_overwrite(out: Path) -> None:
         )
     if out.suffix.lower() != ".xlsx":
         raise InputError("the workbook must be an .xlsx file", path=out)
+    try:  # before anything is written or stored: a folder that cannot be made is the user's to fix
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create its folder ({exc.strerror or exc})", path=out) from exc
 
 
 def _write(
@@ -147,9 +177,6 @@ def _write(
 ) -> None:
     token = uuid.uuid4().hex
     rows = _rows(project, ids, earlier)
-    project.store.add_workbook_export(
-        token=token, kind=kind, stage=stage, reviewer=reviewer, record_ids=list(ids), file_name=out.name
-    )
     proto = project.protocol
     write_screening_workbook(
         out,
@@ -169,6 +196,15 @@ def _write(
         reasons=_reasons(project),
         earlier=earlier_names,
     )
+    # remember the export only once the file is written (a failed write stores nothing); if
+    # storing fails, the workbook would be refused on import, so it is removed
+    try:
+        project.store.add_workbook_export(
+            token=token, kind=kind, stage=stage, reviewer=reviewer, record_ids=list(ids), file_name=out.name
+        )
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
 
 
 def export_screening(project: Project, stage: str, reviewer: str, out: str | Path) -> str:
@@ -263,6 +299,10 @@ def import_screening(project: Project, file: str | Path) -> str:
                 "import it into the project that exported it",
                 path=path,
             )
+        kind = meta.get("kind", "")
+        if kind and kind not in ("screening", "conflicts"):  # another stage's workbook
+            hint = " (import it with `review extract import`)" if kind.startswith("extraction") else ""
+            raise WorkbookError(f"is a workbook of kind {kind!r}, not a screening workbook{hint}", path=path)
         found = store.workbook_export(meta.get("token", ""))
         if found is None:
             raise WorkbookError(

@@ -176,6 +176,9 @@ def _article_record(elem: ET.Element) -> Record:
     keywords = _keywords(citation)
     extra: dict[str, Any] = {"mesh": mesh, "author_keywords": keywords}
     extra.update(_other_ids(article_ids))
+    notes = _texts(citation.findall("GeneralNote"))
+    if notes:  # e.g. NLM's or a publisher's remarks; the demo marks made-up / unverified records here
+        extra["notes"] = notes
     status = _text(elem.find("PubmedData/PublicationStatus"))
     if status:
         extra["publication_status"] = status
@@ -222,6 +225,9 @@ def _book_record(elem: ET.Element) -> Record:
     keywords = _keywords(doc)
     extra: dict[str, Any] = {"mesh": [], "author_keywords": keywords}
     extra.update(_other_ids(article_ids))
+    notes = _texts(doc.findall("GeneralNote"))
+    if notes:
+        extra["notes"] = notes
     publisher = _text(book.find("Publisher/PublisherName")) if book is not None else None
     if publisher:
         extra["publisher"] = publisher

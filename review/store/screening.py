@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from review.errors import StoreError
+from review.records import record_notes
 from review.store._base import StoreBase, loads, now
 
 __all__ = ["DecisionRow", "ScreeningStoreMixin"]
@@ -53,7 +54,12 @@ class ScreeningStoreMixin(StoreBase):
         return out
 
     def screening_fields(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """What a screening workbook shows of each record (title, authors, year, journal, abstract, pmid, doi)."""
+        """What a screening workbook shows of each record (title, authors, year, journal, abstract, pmid, doi).
+
+        ``notes`` holds the notes its source kept (PubMed ``GeneralNote``, RIS ``N1``, a CSV
+        ``notes`` column; see :func:`review.records.record_notes`), read from the JSON in SQL
+        so the rest of ``extra`` is not decoded.
+        """
         wanted = list(ids)
         keys = ("title", "authors", "year", "journal", "abstract", "pmid", "doi")
         out: dict[int, dict[str, Any]] = {}
@@ -61,10 +67,14 @@ class ScreeningStoreMixin(StoreBase):
             chunk = wanted[i : i + 900]
             marks = ", ".join("?" for _ in chunk)
             for row in self.conn.execute(
-                f"SELECT id, {', '.join(keys)} FROM records WHERE id IN ({marks})", chunk
+                f"SELECT id, {', '.join(keys)}, json_extract(extra, '$.notes', '$.ris.notes') "
+                f"FROM records WHERE id IN ({marks})",
+                chunk,
             ):
-                data = dict(zip(keys, row[1:], strict=True))
+                data = dict(zip(keys, row[1:-1], strict=True))
                 data["authors"] = tuple(loads(data["authors"]) or ())
+                plain, ris = loads(row[-1]) or (None, None)  # two paths: a JSON array of both values
+                data["notes"] = record_notes({"notes": plain, "ris": {"notes": ris}})
                 out[int(row[0])] = data
         return out
 

@@ -191,9 +191,9 @@ def save_fast(wb: Workbook, path: str | Path) -> Path:
     quicker to write. An interrupted save never leaves a half-written file at ``path``.
     """
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.part")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
             wb.properties.modified = datetime.now(UTC).replace(tzinfo=None)
             ExcelWriter(wb, archive).save()

@@ -1,7 +1,9 @@
 """Screening and conflict workbooks: write them for screeners, read their decisions back.
 
 The first sheet ("Screening", or "Conflicts") has one row per record with a header row:
-``record_id`` (do not change), title, authors, year, journal, abstract (wrapped), decision
+``record_id`` (do not change), title, authors, year, journal, ``record note`` (what the
+source noted about the record, led by "ILLUSTRATIVE / NOT VERIFIED" for a made-up or
+unverified one), abstract (wrapped), decision
 (dropdown include/exclude/maybe), at full text a ``reason`` (dropdown of the protocol's
 exclusion reasons), note, and PubMed/DOI links. Rows may be sorted, filtered or deleted and
 columns widened or moved: the reader finds columns by their header and records by
@@ -21,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tqdm import tqdm
 
 from review.errors import WorkbookError
-from review.records import normalise_text
+from review.records import ILLUSTRATIVE_LABEL, normalise_text, record_note
 from review.workbooks.common import (
     META_SHEET,
     TOP,
@@ -47,6 +49,7 @@ from review.workbooks.common import (
 
 __all__ = [
     "INSTRUCTIONS_SHEET",
+    "NOTE_COLUMN",
     "ScreeningRow",
     "SheetDecision",
     "SheetDecisions",
@@ -56,6 +59,10 @@ __all__ = [
 ]
 
 INSTRUCTIONS_SHEET = "Instructions"
+#: Header of the column showing the source's notes on a record (not the screener's ``note``).
+NOTE_COLUMN = "record note"
+_FLAG_FONT = Font(bold=True, color="9C0006")
+_FLAG_FILL = PatternFill("solid", start_color="FFC7CE")
 _ID_FONT = Font(color="808080")
 _ID_FILL = PatternFill("solid", start_color="EDEDED")
 _DECISION_FILL = PatternFill("solid", start_color="FFF2CC")
@@ -74,6 +81,7 @@ class ScreeningRow:
     abstract: str | None = None
     pmid: str | None = None
     doi: str | None = None
+    notes: Sequence[str] = ()
     earlier: Mapping[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
 
@@ -159,6 +167,12 @@ def _instructions(
     lines += [
         ("You may sort, filter and widen columns, delete rows you have not screened, and add notes.", None),
         ("Do not change the record_id column or the titles: they tie each decision to its record.", None),
+        (
+            f"The '{NOTE_COLUMN}' column shows what the source noted about a record; "
+            f"'{ILLUSTRATIVE_LABEL}' (red) marks a made-up record or one whose details were not "
+            "verified: it is there for illustration and must not be cited as evidence.",
+            None,
+        ),
         ("Keep this file as it is (.xlsx) and return it; it can be imported again safely.", None),
         ("", None),
         ("Include records that meet all of these criteria", bold),
@@ -209,6 +223,7 @@ def write_screening_workbook(
         ("authors", 24),
         ("year", 7),
         ("journal", 20),
+        (NOTE_COLUMN, 30),
         ("abstract", 90),
     ]
     for name in earlier:
@@ -290,6 +305,9 @@ def write_screening_workbook(
     top = style_template(ws, alignment=TOP)
     i_id, i_title, i_auth, i_year = index["record_id"], index["title"], index["authors"], index["year"]
     i_jour, i_abs, i_pm, i_doi = index["journal"], index["abstract"], index["pubmed"], index["doi"]
+    i_note = index[NOTE_COLUMN]
+    flag = style_template(ws, font=_FLAG_FONT, fill=_FLAG_FILL, alignment=WRAP)
+    flag_q = style_template(ws, font=_FLAG_FONT, fill=_FLAG_FILL, alignment=WRAP, quote=True)
     for r in tqdm(rows, desc="writing workbook", unit="rows", disable=not progress or len(rows) < 2000):
         cells: list[Any] = [None] * n_cols
         cells[i_id] = styled_cell(ws, r.record_id, id_style)
@@ -299,6 +317,10 @@ def write_screening_workbook(
         cells[i_year] = r.year
         if r.journal:
             cells[i_jour] = text_cell(ws, r.journal, wrap, wrap_q)
+        note = record_note(r.notes)
+        if note:
+            marked = note.startswith(ILLUSTRATIVE_LABEL)
+            cells[i_note] = text_cell(ws, note, flag if marked else info, flag_q if marked else info_q)
         if r.abstract:
             cells[i_abs] = text_cell(ws, r.abstract, wrap, wrap_q)
         for name in earlier:

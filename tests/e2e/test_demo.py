@@ -195,22 +195,57 @@ def test_prisma_counts_add_up_and_match_the_store(demo: tuple[Path, str, float],
     assert num("dbr_assessed") == num("dbr_sought_reports") - num("dbr_notretrieved_reports")
     excluded = sum(int(p.rpartition(",")[2]) for p in n["dbr_excluded"].split(";") if p.strip())
     assert num("new_reports") == num("dbr_assessed") - excluded == 24
-    # Kemler 2000/2004 share a study label and an effect row: one study, two reports
-    assert num("new_studies") <= 23
+    # Kemler 2000/2004 and Oerlemans 1999/2000: one study each, two reports
+    assert num("new_studies") == 22
 
 
-def test_prisma_counts_reports_of_one_trial_as_one_study(demo: tuple[Path, str, float]) -> None:
-    import review.project.extract as extract
+def test_prisma_counts_reports_of_one_trial_as_one_study(demo: tuple[Path, str, float], project: Any) -> None:
+    from review.project.demo import demo_record_keys
+    from review.project.extract import included_record_ids, study_records
 
     with (demo[0] / "output" / "prisma" / "prisma.csv").open(encoding="utf-8-sig", newline="") as fh:
         n = {r["data"]: r["n"] for r in csv.DictReader(fh)}
-    if hasattr(extract, "study_records"):
-        # Kemler 2000/2004 and Oerlemans 1999/2000 are two reports of one trial each
-        assert int(n["new_studies"]) == 22
-    else:
-        # without extraction's report->study links PRISMA joins only reports that share an
-        # effect row (Kemler); Oerlemans 1999/2000 have no outcome figures, so count twice
-        assert int(n["new_studies"]) == 23
+    # Kemler 2000/2004 and Oerlemans 1999/2000 are two reports of one trial each
+    assert (int(n["new_studies"]), int(n["new_reports"])) == (22, 24)
+    links = study_records(project)
+    assert set(links) == set(included_record_ids(project))
+    by_key = {key: links[rid] for rid, key in demo_record_keys(project).items() if rid in links}
+    assert by_key["kemler2000"] == by_key["kemler2004"] == "Kemler 2000"
+    assert by_key["oerlemans1999"] == by_key["oerlemans2000"] == "Oerlemans 1999"
+    assert len(set(links.values())) == 22
+
+
+def test_made_up_and_unverified_records_are_labelled_in_the_workbooks(
+    demo: tuple[Path, str, float], project: Any
+) -> None:
+    """Every record that provenance.csv marks made up or not verified carries the label where shown."""
+    from openpyxl import load_workbook
+
+    from review.project.demo import demo_record_keys
+    from review.records import ILLUSTRATIVE_LABEL
+
+    prov = {r["key"]: r for r in _rows("provenance.csv") if r["kind"] != "not transcribed"}
+    keys = demo_record_keys(project)
+    ws = load_workbook(demo[0] / "workbooks" / "title-abstract_alice.xlsx", read_only=True)["Screening"]
+    rows = ws.iter_rows(values_only=True)
+    head = list(next(rows))
+    shown = {row[0]: row[head.index("record note")] for row in rows if row[0] is not None}
+    assert len(shown) == len(project.store.unique_record_ids())
+    # a record kept by dedup shows its merged duplicates' notes too
+    members: dict[int, set[str]] = {}
+    for rid, group in project.store.conn.execute(
+        "SELECT record_id, group_id FROM dedup_groups WHERE run_id = (SELECT MAX(id) FROM dedup_runs)"
+    ):
+        members.setdefault(group, set()).add(keys[rid])
+    group_of = {k: g for g in members.values() for k in g}
+    for rid, note in shown.items():
+        rows = [prov[k] for k in group_of.get(keys[rid], {keys[rid]})]
+        flagged = any(r["made_up"] == "yes" or r["source_verified"] != "yes" for r in rows)
+        assert bool(note and note.startswith(ILLUSTRATIVE_LABEL)) == flagged, (keys[rid], note)
+    studies = load_workbook(demo[0] / "workbooks" / "extraction_alice.xlsx", read_only=True)["Studies"]
+    cites = [r for r in studies.iter_rows(min_row=2, values_only=True) if r[0] is not None]
+    labelled = {keys[int(r[0])] for r in cites if str(r[1]).startswith(f"[{ILLUSTRATIVE_LABEL}]")}
+    assert labelled == {keys[int(r[0])] for r in cites if prov[keys[int(r[0])]]["source_verified"] != "yes"}
 
 
 def test_demo_output_holds_diagram_forest_plots_and_workbooks(demo: tuple[Path, str, float]) -> None:

@@ -84,7 +84,7 @@ def test_screen_cli_round_trip(project: Project, tmp_path: Path, capsys: pytest.
     _fill(c, "yes")
     code, out, err = _run(capsys, "screen", "import", root, str(c))
     assert code == 1 and out == ""
-    assert "cell G2: decision 'yes' is not include/exclude/maybe" in err
+    assert "cell H2: decision 'yes' is not include/exclude/maybe" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert json.loads(_run(capsys, "screen", "status", root, "--json")[1]) == data
 

@@ -250,17 +250,17 @@ def filled(proj: Project, tmp_path: Path) -> Path:
 
 
 def test_invalid_decision_names_the_cell(proj: Project, filled: Path) -> None:
-    _edit(filled, lambda wb: wb.worksheets[0].cell(row=7, column=7, value="yes"))
-    _refused(proj, filled, r"A.xlsx, sheet 'Screening', cell G7: decision 'yes' is not include/exclude/maybe")
+    _edit(filled, lambda wb: wb.worksheets[0].cell(row=7, column=8, value="yes"))
+    _refused(proj, filled, r"A.xlsx, sheet 'Screening', cell H7: decision 'yes' is not include/exclude/maybe")
 
 
 def test_several_problems_are_counted(proj: Project, filled: Path) -> None:
     def bad(wb: Any) -> None:
         for row in (3, 9, 12):
-            wb.worksheets[0].cell(row=row, column=7, value="Inclued")
+            wb.worksheets[0].cell(row=row, column=8, value="Inclued")
 
     _edit(filled, bad)
-    _refused(proj, filled, r"cell G3: .*and 2 more problems: G9, G12")
+    _refused(proj, filled, r"cell H3: .*and 2 more problems: H9, H12")
 
 
 @pytest.mark.parametrize(
@@ -283,7 +283,7 @@ def test_several_problems_are_counted(proj: Project, filled: Path) -> None:
             lambda ws: ws.cell(row=5, column=2, value="Another title entirely"),
             r"cell B5: the title does not belong",
         ),
-        (lambda ws: ws.cell(row=1, column=7, value="verdict"), r"no 'decision' column"),
+        (lambda ws: ws.cell(row=1, column=8, value="verdict"), r"no 'decision' column"),
         (lambda ws: ws.cell(row=1, column=9, value="decision"), r"two columns are headed 'decision'"),
     ],
 )
@@ -313,7 +313,7 @@ def test_record_id_of_another_workbook_is_refused(proj: Project, tmp_path: Path)
     a2 = tmp_path / "A2.xlsx"
     export_screening(proj, stage=TA, reviewer="A", out=a2)  # only record 5
     _edit(a2, lambda wb: wb.worksheets[0].cell(row=3, column=1, value=6))
-    _edit(a2, lambda wb: wb.worksheets[0].cell(row=3, column=7, value="include"))
+    _edit(a2, lambda wb: wb.worksheets[0].cell(row=3, column=8, value="include"))
     _refused(proj, a2, r"record_id 6 was not in this workbook")
 
 
@@ -552,3 +552,32 @@ def test_real_zotero_export_round_trip(shared: Path, project: Project, tmp_path:
         "exclude": want.count("exclude"),
         "maybe": 0,
     }
+
+
+def test_source_notes_and_illustrative_label_are_shown(project: Project, tmp_path: Path) -> None:
+    """A made-up/unverified record is labelled in its own column; the screener's note is separate."""
+    from review.records import ILLUSTRATIVE_LABEL
+    from review.workbooks.screening import NOTE_COLUMN
+
+    made_up = Record(
+        source="pubmed",
+        source_id="99100001",
+        title="Made-up trial",
+        extra={"notes": ["MADE-UP demo record."]},
+    )
+    plain = Record(
+        source="embase", source_id="e1", title="Real trial", extra={"ris": {"notes": ["63 refs."]}}
+    )
+    bare = Record(source="embase", source_id="e2", title="Another real trial")
+    (a, _), (b, _), (c, _) = project.store.add_records([made_up, plain, bare])
+    out = tmp_path / "A.xlsx"
+    export_screening(project, stage=TA, reviewer="A", out=out)
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    h = _headers(ws)
+    shown = {ws.cell(r, 1).value: ws.cell(r, h[NOTE_COLUMN]).value for r in range(2, ws.max_row + 1)}
+    assert shown == {a: f"{ILLUSTRATIVE_LABEL}: MADE-UP demo record.", b: "63 refs.", c: None}
+    assert ws.cell(2, h[NOTE_COLUMN]).font.b  # the label stands out
+    fill(out, lambda rid: "include")
+    import_screening(project, out)
+    notes = {row[1]: row[7] for row in project.store.screening_decisions()}
+    assert notes == {a: None, b: None, c: None}  # the record note is not taken as the screener's note

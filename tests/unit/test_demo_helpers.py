@@ -104,3 +104,41 @@ def test_fill_screening_workbook_needs_a_record_id_header(tmp_path: Path) -> Non
     wb.save(tmp_path / "bad.xlsx")
     with pytest.raises(StoreError, match="record_id"):
         fill_screening_workbook(tmp_path / "bad.xlsx", lambda rid: ("include", None))
+
+
+def test_a_stage_without_conflicts_is_reported_not_opened(tmp_path: Path, monkeypatch: Any) -> None:
+    """export_conflicts writes no workbook when the screeners agree: the demo goes on without one."""
+    import review.project.demo as demo
+    from review.project import init_project
+    from review.project.screen import screening_status
+
+    script = {
+        "a": {
+            "ta_alice": "include",
+            "ta_bob": "include",
+            "ta_carol": "",
+            "ft_alice": "include|",
+            "ft_bob": "include|",
+        },
+        "b": {"ta_alice": "exclude", "ta_bob": "exclude", "ta_carol": "", "ft_alice": "", "ft_bob": ""},
+    }
+    script["a"]["ft_carol"] = script["b"]["ft_carol"] = ""
+    monkeypatch.setattr(demo, "_screening_script", lambda: script)
+    with demo.demo_data_path("protocol.yaml") as protocol:
+        project = init_project(tmp_path / "p", protocol)
+    try:
+        ids = project.store.add_records(
+            [Record(source="embase", source_id=k, title=f"Trial {k}", year=2000) for k in script]
+        )
+        keys = {rid: key for (rid, _), key in zip(ids, script, strict=True)}
+        report = demo.DemoReport(root=tmp_path / "p")
+        for stage in demo.STAGES:
+            demo._screen_stage(project, stage, keys, report)
+        text = report.text()
+        assert "title-abstract: Cohen's kappa alice/bob 1.00, no conflicts for carol to resolve" in text
+        assert "full-text: Cohen's kappa alice/bob" in text and "no conflicts" in text.split("full-text:")[-1]
+        assert not list(project.workbook_dir.glob("*conflicts*"))
+        status = screening_status(project)
+        assert status["title-abstract"]["included"] == 1 and status["full-text"]["included"] == 1
+    finally:
+        project.close()

@@ -277,3 +277,23 @@ def test_streams_from_a_generator_of_chunks(pubmed_articles: list[str]) -> None:
     assert first.pmid == "12091962"
     assert stream.tell() < len(stream.getvalue())  # not everything read yet
     assert 1 + sum(1 for _ in it) == 400
+
+
+def test_general_notes_are_kept(parsed: dict[str, tuple[str, object]]) -> None:
+    """<GeneralNote> goes to extra['notes'] in order (the demo marks made-up records there)."""
+    _, rec = parsed["12091962"]
+    assert rec.extra["notes"] == ["14 fn.", "KIE BoB Subject Heading: AIDS", "63 refs."]  # type: ignore[attr-defined]
+    _, rec = parsed["9997"]
+    assert "notes" not in rec.extra  # type: ignore[attr-defined]
+
+
+def test_demo_made_up_and_unverified_records_carry_their_note() -> None:
+    from review.project.demo import demo_data_path
+    from review.records import is_illustrative_note
+
+    with demo_data_path("pubmed_efetch.xml") as path:
+        records = parse_pubmed_xml(path)
+    flagged = {r.pmid for r in records if any(is_illustrative_note(n) for n in r.extra.get("notes", ()))}
+    made_up = {r.pmid for r in records if r.pmid and int(r.pmid) >= 99100001}
+    assert len(made_up) == 12 and made_up <= flagged
+    assert len(flagged - made_up) == 6  # real papers whose source row is not verified=yes

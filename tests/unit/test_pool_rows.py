@@ -1,0 +1,36 @@
+"""Pooling's fallback that picks effect rows by intervention/control class (no comparison label)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from review.project.pool import _rows_for
+from review.protocol import Comparison, Outcome
+
+
+def _frame(dtype: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "outcome_domain": ["pain", "pain", "pain", "function"],
+            "window": ["<= 2 weeks"] * 4,
+            "comparison": [None, None, "other", None],
+            "intervention_class": ["ketamine", None, "ketamine", "ketamine"],
+            "control_class": ["placebo", "placebo", None, "placebo"],
+        }
+    ).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["object", "str", "string"])
+def test_rows_by_class_when_no_row_has_the_comparison_label(dtype: str) -> None:
+    """Missing classes (None, NaN, pd.NA of a nullable string column) are no match, never an error."""
+    outcome = Outcome(domain="pain")
+    comp = Comparison(label="ketamine-vs-placebo", intervention="ketamine", controls=("placebo",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas 3 warns on `&` between boolean and str dtypes
+        rows = _rows_for(_frame(dtype), outcome, comp, "<= 2 weeks")
+        none = _rows_for(_frame(dtype).iloc[:0], outcome, comp, "<= 2 weeks")
+    assert list(rows.index) == [0]
+    assert none.empty
