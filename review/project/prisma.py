@@ -88,21 +88,18 @@ def _studies(project: Project, notes: list[Problem]) -> tuple[dict[int, str] | N
     func = _optional("extract", "effect_table")
     if func is None:
         return None, None
+    study_of: dict[int, str] = {}
+    linker = _optional("extract", "study_records")  # every extracted study's reports, if offered
+    if linker is not None:  # links hold even before any outcome figure is extracted
+        study_of.update({int(k): str(v) for k, v in linker(project).items()})
     try:
         table = func(project)
     except ReviewError as exc:
-        notes.append(
-            Problem(
-                "extraction", f"no effect table ({exc}): studies counted one per report", severity="warning"
-            )
-        )
-        return None, None
+        how = "linked by extraction's study labels" if study_of else "counted one per report"
+        notes.append(Problem("extraction", f"no effect table ({exc}): studies {how}", severity="warning"))
+        return (study_of or None), None
     if not isinstance(table, pd.DataFrame) or table.empty or "study" not in table.columns:
-        return None, None
-    study_of: dict[int, str] = {}
-    linker = _optional("extract", "study_records")  # every extracted study's reports, if offered
-    if linker is not None:
-        study_of.update({int(k): str(v) for k, v in linker(project).items()})
+        return (study_of or None), None
     if "record_ids" in table.columns:
         for study, ids in zip(table["study"], table["record_ids"], strict=True):
             for rid in _split_ids(ids):

@@ -235,3 +235,30 @@ def test_an_effect_table_that_cannot_be_built_is_a_warning(
     assert (data["new_studies"], data["total_studies_ma"]) == (2, None)
     assert [p["where"] for p in data["problems"]] == ["extraction"]
     assert "arm 2 has no n" in data["problems"][0]["message"]
+
+
+def test_study_links_count_before_any_outcome_is_extracted(
+    project: Project, filled: dict[str, Any], tmp_path: Path
+) -> None:
+    """Two reports given one study label on the Studies sheet are one study, even with no figures yet."""
+    import openpyxl
+
+    from review.project.extract import effect_table, export_extraction, import_extraction, study_records
+
+    a, b = filled["pids"][:2]  # the two included reports
+    out = tmp_path / "extraction.xlsx"
+    export_extraction(project, form="crps", reviewer="Ana", out=out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Studies"]
+    cols = {c.value: c.column for c in ws[1]}
+    for row in range(2, ws.max_row + 1):
+        if ws.cell(row, cols["record_id"]).value in (a, b):
+            ws.cell(row, cols["study"]).value = "Kemler 2000"
+            ws.cell(row, cols["design"]).value = "parallel RCT"
+    wb.save(out)
+    import_extraction(project, out)
+    assert study_records(project) == {a: "Kemler 2000", b: "Kemler 2000"}
+    assert effect_table(project).empty
+    data = prisma_counts(project)
+    assert (data["new_reports"], data["new_studies"]) == (2, 1)
+    assert data["total_studies_ma"] is None  # nothing pooled yet: NA, not 0
