@@ -140,6 +140,12 @@ def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
     if len(result.warnings) > shown:
         _say(f"... and {len(result.warnings) - shown} more, kept with import {result.import_id} in the store")
     _say(result.summary())
+    if result.new_file and result.errors:
+        _say(
+            f"error: {len(result.errors)} entries of {file.name} were not imported (the rest were stored); "
+            "fix the lines named above and import the corrected file: entries already stored are not added again"
+        )
+        sys.exit(1)
 
 
 @cli.command()

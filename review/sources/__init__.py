@@ -7,10 +7,13 @@ entry either becomes a record or is named by an error: nothing is dropped silent
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from pathlib import Path
 
 from review.errors import InputError
+from review.records import Record, normalise_text
 from review.sources._common import (
     Issue,
     ReadResult,
@@ -114,6 +117,40 @@ def _read_xml(path: Path, data: bytes, source: str, key: str) -> ReadResult:
     return out
 
 
+def _content_key(record: Record) -> str:
+    """A key from what the entry says (not where it sits): the same entry keeps it in a corrected file."""
+    fields = [
+        normalise_text(record.title),
+        "|".join(normalise_text(a) for a in record.authors),
+        str(record.year or ""),
+        normalise_text(record.journal),
+        record.volume or "",
+        record.issue or "",
+        record.pages or "",
+        record.doi or "",
+        record.pmid or "",
+        normalise_text(record.abstract)[:500],
+        record.record_type or "",
+    ]
+    return "c:" + hashlib.sha1("\x1f".join(fields).encode("utf-8")).hexdigest()[:24]
+
+
+def _content_keys(result: ReadResult, key: str) -> None:
+    """Give entries with no database accession a content key instead of file hash + position.
+
+    Keys tied to the file would make a corrected re-export (one bad entry fixed, so a new
+    file hash) store every good entry a second time. Identical entries within one file stay
+    distinct records through an occurrence number.
+    """
+    seen: Counter[str] = Counter()
+    for i, record in enumerate(result.records):
+        if not record.source_id.startswith((f"{key}#", f"{key}:")):
+            continue
+        base = _content_key(record)
+        seen[base] += 1
+        result.records[i] = record.replace(source_id=f"{base}#{seen[base]}")
+
+
 def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
     """Read a bibliographic file into records, detecting its format and encoding.
 
@@ -186,6 +223,7 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
         result.sha256 = digest
     if result.entries == 0:
         raise InputError(f"no {result.format} entries found in the file", path=path)
+    _content_keys(result, key)
     unaccounted = result.entries - len(result.records) - len(result.errors)
     if unaccounted > 0:  # a guard: every entry is a record or a named error
         result.issues.append(

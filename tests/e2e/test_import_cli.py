@@ -144,3 +144,35 @@ def test_html_saved_as_xml_is_one_line_error(project: Path, tmp_path: Path) -> N
     )
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1 and "HTML page" in proc.stderr
+
+
+def test_partly_broken_file_then_its_correction_stores_each_entry_once(tmp_path: Path) -> None:
+    """Entries not imported make the command fail; importing the fixed file adds only them."""
+    from review.project import open_project
+
+    proj = tmp_path / "p"
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "review", "init", str(proj), "--protocol", str(PROTOCOL)],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+    bad = tmp_path / "export.csv"
+    bad.write_text('id,title,authors,year\n1,Alpha trial,Smith J,2001\n2,"Beta trial,Jones K,2002\n')
+    res = subprocess.run(
+        [sys.executable, "-m", "review", "import", str(proj), str(bad), "--source", "embase"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 1 and "line 3" in res.stderr and "Traceback" not in res.stderr
+    bad.write_text('id,title,authors,year\n1,Alpha trial,Smith J,2001\n2,"Beta trial",Jones K,2002\n')
+    res = subprocess.run(
+        [sys.executable, "-m", "review", "import", str(proj), str(bad), "--source", "embase"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    with open_project(proj) as project:
+        titles = sorted(r.title or "" for r in project.store.get_records().values())
+    assert titles == ["Alpha trial", "Beta trial"]

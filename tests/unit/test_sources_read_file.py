@@ -118,5 +118,20 @@ def test_pubmed_xml_with_a_pmid_twice_keeps_both(tmp_path: Path) -> None:
     path.write_text(f"<?xml version='1.0'?><PubmedArticleSet>{body}</PubmedArticleSet>")
     result = read_file(path, "pubmed")
     ids = [r.source_id for r in result.records]
-    assert ids[1] == "8" and len(set(ids)) == 3 and ids[0].endswith("#1") and ids[2].endswith("#3")
+    assert ids[1] == "8" and len(set(ids)) == 3
+    assert ids[0].startswith("c:") and ids[0].endswith("#1") and ids[2] == ids[0][:-1] + "2"
     assert any("occurs 2 times" in i.message for i in result.warnings)
+
+
+def test_keys_without_accession_come_from_content_not_position(tmp_path: Path) -> None:
+    """A corrected re-export (new hash, entries moved) gives the same entries the same keys."""
+    first = tmp_path / "a.csv"
+    first.write_text("id,title,authors,year\n1,Alpha trial,Smith J,2001\n2,Beta trial,Jones K,2002\n")
+    second = tmp_path / "b.csv"
+    second.write_text(
+        "id,title,authors,year\n1,Gamma trial,Lee M,2003\n2,Alpha trial,Smith J,2001\n"
+        "3,Beta trial,Jones K,2002\n"
+    )
+    a = {r.title: r.source_id for r in read_file(first, "x").records}
+    b = {r.title: r.source_id for r in read_file(second, "x").records}
+    assert a["Alpha trial"] == b["Alpha trial"] and a["Beta trial"] == b["Beta trial"]
