@@ -114,6 +114,22 @@ def _rows_for(frame: pd.DataFrame, outcome: Outcome, comp: Comparison, window: s
     return sel[klass & ctrl]
 
 
+_VERSUS = re.compile(r"\s+(?:vs\.?|versus|v\.)\s+", re.IGNORECASE)
+
+
+def _arm_names(comp: Comparison) -> tuple[str, str]:
+    """The two arms as a clinician names them, for the plot's "Favours ..." labels.
+
+    Taken from the comparison's label ("IV ketamine vs placebo" -> "IV ketamine", "placebo"),
+    so "IV" stays upper case; a label without "vs" falls back to the class names (underscores
+    as spaces, several controls joined by " / ").
+    """
+    parts = _VERSUS.split(comp.label.strip(), maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return parts[0].strip(), parts[1].strip()
+    return comp.intervention.replace("_", " "), " / ".join(c.replace("_", " ") for c in comp.controls)
+
+
 def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj: bool, ratio: bool) -> str:
     out = []
     for col in columns:
@@ -258,6 +274,7 @@ def pool_effects(
         if plot_dir is not None:
             name = _slug(outcome.domain, comp.label, window)
             title = f"{outcome.description or outcome.domain}: {comp.label}, {window}"
+            experimental, control = _arm_names(comp)
             paths = forest_plot(
                 labels,
                 yi,
@@ -266,8 +283,8 @@ def pool_effects(
                 plot_dir / f"forest_{name}",
                 measure=measure,
                 title=title,
-                experimental=comp.intervention.replace("_", " "),
-                control=" / ".join(c.replace("_", " ") for c in comp.controls),
+                experimental=experimental,
+                control=control,
                 lower_is_better=outcome.lower_is_better,
                 illustrative=a["illustrative"],
             )

@@ -194,4 +194,8 @@ def test_pool_project_writes_workbook_csv_and_plots(
     pngs = sorted(plots.glob("forest_*.png"))
     assert len(pngs) == 1 and pngs[0].with_suffix(".svg").exists()
     assert (plots / pngs[0].name.replace("forest_", "funnel_")).exists()
+    svg = pngs[0].with_suffix(".svg").read_text(encoding="utf-8")
+    # arms named as in the protocol's comparison label, not by class name ("iv ketamine")
+    assert "Favours IV ketamine" in svg and "Favours placebo" in svg
+    assert "Favours iv ketamine" not in svg
     assert np.isfinite(float(rows[0]["estimate"]))

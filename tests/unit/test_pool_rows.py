@@ -7,7 +7,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from review.project.pool import _rows_for
+from review.project.pool import _arm_names, _rows_for
 from review.protocol import Comparison, Outcome
 
 
@@ -34,3 +34,34 @@ def test_rows_by_class_when_no_row_has_the_comparison_label(dtype: str) -> None:
         none = _rows_for(_frame(dtype).iloc[:0], outcome, comp, "<= 2 weeks")
     assert list(rows.index) == [0]
     assert none.empty
+
+
+@pytest.mark.parametrize(
+    ("label", "intervention", "controls", "expected"),
+    [
+        ("IV ketamine vs placebo", "iv_ketamine", ("placebo",), ("IV ketamine", "placebo")),
+        (
+            "Spinal cord stimulation vs. control",
+            "scs",
+            ("usual_care", "sham"),
+            ("Spinal cord stimulation", "control"),
+        ),
+        (
+            "Graded motor imagery versus usual care",
+            "gmi",
+            ("usual_care",),
+            ("Graded motor imagery", "usual care"),
+        ),
+        (
+            "ketamine-vs-placebo",
+            "iv_ketamine",
+            ("placebo", "usual_care"),
+            ("iv ketamine", "placebo / usual care"),
+        ),
+    ],
+)
+def test_favours_labels_name_the_arms_as_the_protocol_label_does(
+    label: str, intervention: str, controls: tuple[str, ...], expected: tuple[str, str]
+) -> None:
+    """'Favours IV ketamine', not the class name 'iv ketamine'; a label without 'vs' falls back to classes."""
+    assert _arm_names(Comparison(label=label, intervention=intervention, controls=controls)) == expected
