@@ -309,6 +309,14 @@ def _estimate_tau2(method: str, y: Floats, v: Floats, X: Floats) -> float:
     return _tau2_reml(y, v, X)
 
 
+def _q_test(q: float, df: int) -> tuple[float, float, float]:
+    """P value of Cochran's Q on ``df`` degrees of freedom, I² = (Q - df)/Q (floored at 0) and
+    H² = Q/df, as metafor for fixed-effect fits (Higgins & Thompson 2002; Cochrane Handbook 10.10.2)."""
+    q_pval = float(stats.chi2.sf(q, df))
+    i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else 0.0
+    return q_pval, i2, q / df
+
+
 def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float = LEVEL) -> _Fit:
     """Fit the (mixed-effects) model y = X b + u + e, u ~ N(0, tau²), e ~ N(0, vi).
 
@@ -373,12 +381,9 @@ def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float 
     if k > p:
         P0y, tr_p0, _ = _pstats(1.0 / v, X, y)
         q = max(0.0, float(y @ P0y))
-        q_pval = float(stats.chi2.sf(q, k - p))
+        q_pval, i2, h2 = _q_test(q, k - p)
         vt = (k - p) / tr_p0
-        if method == "FE":
-            i2 = max(0.0, 100.0 * (q - (k - p)) / q) if q > 0 else 0.0
-            h2 = q / (k - p)
-        else:
+        if method != "FE":
             i2 = 100.0 * tau2 / (vt + tau2)
             h2 = tau2 / vt + 1.0
     else:
@@ -684,18 +689,55 @@ def _iv_heterogeneity(
     k_yi = int(y.size)
     if k_yi > 1:
         q = max(0.0, float(np.sum((y - beta) ** 2 / v)))
-        q_pval = float(stats.chi2.sf(q, k_yi - 1))
-        i2 = max(0.0, 100 * (q - (k_yi - 1)) / q) if q > 0 else 0.0
-        h2 = q / (k_yi - 1)
+        q_pval, i2, h2 = _q_test(q, k_yi - 1)
     else:
         q, q_pval, i2, h2 = 0.0, 1.0, 0.0, 1.0
     return y, v, q, k_yi, q_pval, i2, h2
 
 
-def _z_summary(beta: float, se: float, level: float) -> tuple[float, float, float, float]:
+def _one_step_result(
+    method: str,
+    k: int,
+    beta: float,
+    se: float,
+    level: float,
+    *,
+    q: float,
+    q_df: int,
+    q_pval: float,
+    i2: float,
+    h2: float,
+    weights: Floats,
+    yi: Floats,
+    vi: Floats,
+) -> MetaResult:
+    """The result of a fixed-effect MH/Peto estimate: z test and Wald CI
+    (Cochrane Handbook 10.4.2), no tau², so the prediction interval is the CI."""
     z = beta / se
     crit = float(stats.norm.isf((1 - level) / 2))
-    return z, float(2 * stats.norm.sf(abs(z))), beta - crit * se, beta + crit * se
+    lo, hi = beta - crit * se, beta + crit * se
+    return MetaResult(
+        method=method,
+        test="z",
+        k=k,
+        estimate=beta,
+        se=se,
+        stat=z,
+        pval=float(2 * stats.norm.sf(abs(z))),
+        ci_low=lo,
+        ci_high=hi,
+        tau2=None,
+        i2=i2,
+        h2=h2,
+        q=q,
+        q_df=q_df,
+        q_pval=q_pval,
+        pi_low=lo,
+        pi_high=hi,
+        weights=weights,
+        yi=yi,
+        vi=vi,
+    )
 
 
 def mantel_haenszel(
@@ -763,27 +805,19 @@ def mantel_haenszel(
         wts = n1 * n2 / N
     if not np.isfinite(se) or se <= 0:
         raise StudyDataError("Mantel-Haenszel standard error is undefined for these tables")
-    z, p, lo, hi = _z_summary(beta, se, level)
     y, v, q, k_yi, q_pval, i2, h2 = _iv_heterogeneity(a, b, c, d, measure, beta)
     total = float(np.sum(wts))
-    return MetaResult(
-        method="MH",
-        test="z",
-        k=int(a.size),
-        estimate=beta,
-        se=se,
-        stat=z,
-        pval=p,
-        ci_low=lo,
-        ci_high=hi,
-        tau2=None,
-        i2=i2,
-        h2=h2,
+    return _one_step_result(
+        "MH",
+        int(a.size),
+        beta,
+        se,
+        level,
         q=q,
         q_df=max(0, k_yi - 1),
         q_pval=q_pval,
-        pi_low=lo,
-        pi_high=hi,
+        i2=i2,
+        h2=h2,
         weights=100 * wts / total if total > 0 else np.full(a.size, np.nan),
         yi=y,
         vi=v,
@@ -812,36 +846,26 @@ def peto(ai: ArrayLike, n1i: ArrayLike, ci: ArrayLike, n2i: ArrayLike, *, level:
         )
     beta = float(np.sum(a - E) / V.sum())
     se = float(1 / np.sqrt(V.sum()))
-    z, p, lo, hi = _z_summary(beta, se, level)
     pos = V > 0
     q = max(0.0, float(np.sum((a - E)[pos] ** 2 / V[pos]) - np.sum(a - E) ** 2 / V[pos].sum()))
     keep = ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
     k_yi = int(keep.sum())
     y, v, *_ = _iv_heterogeneity(a, b, c, d, "PETO", beta)
     if int(pos.sum()) > 1:
-        q_pval = float(stats.chi2.sf(q, k_yi - 1))
-        i2 = max(0.0, 100 * (q - (k_yi - 1)) / q) if q > 0 else 0.0
-        h2 = q / (k_yi - 1)
+        q_pval, i2, h2 = _q_test(q, k_yi - 1)
     else:
         q_pval, i2, h2 = 1.0, 0.0, 1.0
-    return MetaResult(
-        method="PETO",
-        test="z",
-        k=int(a.size),
-        estimate=beta,
-        se=se,
-        stat=z,
-        pval=p,
-        ci_low=lo,
-        ci_high=hi,
-        tau2=None,
-        i2=i2,
-        h2=h2,
+    return _one_step_result(
+        "PETO",
+        int(a.size),
+        beta,
+        se,
+        level,
         q=q,
         q_df=max(0, k_yi - 1),
         q_pval=q_pval,
-        pi_low=lo,
-        pi_high=hi,
+        i2=i2,
+        h2=h2,
         weights=100 * V / V.sum(),
         yi=y,
         vi=v,
