@@ -363,6 +363,7 @@ def convert(kind: str, n: int, as_json: bool, **values: float | None) -> None:
 @click.option("--subgroup", help="Subgroup analysis on this column.")
 @click.option("--json", "json_out", type=PATH, help="Write the result as JSON to this file.")
 @click.option("--forest", type=PATH, help="Also draw a forest plot (PNG and SVG) at this path.")
+@click.option("--title", default=None, help="Forest plot title (default: measure and method).")
 def meta(
     input_file: Path,
     measure: str | None,
@@ -372,6 +373,7 @@ def meta(
     subgroup: str | None,
     json_out: Path | None,
     forest: Path | None,
+    title: str | None,
 ) -> None:
     """Pool one CSV of studies (no project needed)."""
     from review.project.meta import format_meta, run_meta
@@ -384,6 +386,7 @@ def meta(
         moderator=moderator,
         subgroup=subgroup,
         forest=forest,
+        title=title,
     )
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2, allow_nan=False, default=str), encoding="utf-8")

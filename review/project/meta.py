@@ -32,7 +32,7 @@ from review.pooling import (
     subgroup_analysis,
 )
 
-__all__ = ["StudyTable", "format_meta", "read_studies", "run_meta"]
+__all__ = ["StudyTable", "forest_title", "format_meta", "read_studies", "run_meta"]
 
 GENERIC = ("yi", "vi")
 CONTINUOUS = ("m1", "sd1", "n1", "m2", "sd2", "n2")
@@ -186,6 +186,7 @@ def run_meta(
     forest: str | Path | None = None,
     *,
     diagnostics: bool = True,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """Pool the studies of one CSV and return the contract's JSON object.
 
@@ -203,6 +204,9 @@ def run_meta(
         Column for a meta-regression or a subgroup analysis (at most one of the two).
     forest
         If given, also draw a forest plot there (PNG and SVG).
+    title
+        The forest plot's title; by default the measure and method, e.g. "Risk ratio,
+        random-effects (REML)" (see :func:`forest_title`).
     diagnostics
         Also run Egger's test and leave-one-out (keys ``egger``, ``leave_one_out``).
     """
@@ -300,13 +304,21 @@ def run_meta(
     if forest is not None:
         from review.plots import forest_plot
 
+        heading = title.strip() if title and title.strip() else forest_title(eff_measure, method, hksj)
         result["forest"] = [
-            str(p)
-            for p in forest_plot(
-                labels, yi, vi, res, forest, measure=eff_measure, title=Path(str(input_path)).stem
-            )
+            str(p) for p in forest_plot(labels, yi, vi, res, forest, measure=eff_measure, title=heading)
         ]
     return result
+
+
+def forest_title(measure: str, method: str, hksj: bool = False) -> str:
+    """A forest plot title a paper can keep: the measure and the model, e.g. "Risk ratio,
+    random-effects (REML)" or "Mean difference, random-effects (DerSimonian-Laird), HKSJ"."""
+    from review.plots import MEASURE_NAMES, METHOD_NAMES
+
+    model = METHOD_NAMES.get(method, method)
+    model = model[:1].lower() + model[1:]
+    return f"{MEASURE_NAMES.get(measure, measure)}, {model}" + (", HKSJ" if hksj else "")
 
 
 def _moderator(

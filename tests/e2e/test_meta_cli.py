@@ -96,7 +96,30 @@ def test_meta_forest_writes_png_and_svg(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 0, err
     png = tmp_path / "plots" / "forest.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert b"<svg" in (tmp_path / "plots" / "forest.svg").read_bytes()[:400]
+    svg = (tmp_path / "plots" / "forest.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg[:400]
+    # titled by measure and model, not by the input file's name ("in")
+    assert "Risk ratio, random-effects (REML)</text>" in svg
+    assert ">in</text>" not in svg
+
+
+def test_meta_forest_title_option_and_default_with_hksj(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _csv(tmp_path, BINARY, name="s40.csv")
+    args = ["meta", str(data), "--measure", "OR", "--method", "DL", "--hksj", "--forest"]
+    code, _, err = _run([*args, str(tmp_path / "default")], capsys)
+    assert code == 0, err
+    svg = (tmp_path / "default.svg").read_text(encoding="utf-8")
+    assert "Odds ratio, random-effects (DerSimonian-Laird), HKSJ</text>" in svg
+    assert "s40" not in svg
+    code, _, err = _run(
+        [*args, str(tmp_path / "mine"), "--title", "Ketamine vs placebo: pain at 12 weeks"], capsys
+    )
+    assert code == 0, err
+    svg = (tmp_path / "mine.svg").read_text(encoding="utf-8")
+    assert "Ketamine vs placebo: pain at 12 weeks</text>" in svg
+    assert "Odds ratio, random-effects" not in svg
 
 
 @pytest.mark.parametrize(
