@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,15 @@ def _say(message: str) -> None:
 
 def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _in_project(directory: Path, action: Callable[..., str], *args: Any, **kwargs: Any) -> None:
+    """Open the project in ``directory``, make the command's one library call on it and print
+    the summary it returns (the body shared by the workbook, table and PRISMA commands)."""
+    from review.project import open_project
+
+    with open_project(directory) as project:
+        _say(action(project, *args, **kwargs))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,14 +161,15 @@ def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
 @cli.command()
 @click.argument("directory", type=PATH)
 @click.option("--format", "fmt", type=click.Choice(["ris", "csv"]), default="ris", show_default=True)
-@click.option("--out", type=PATH, required=True, help="File to write.")
-def export(directory: Path, fmt: str, out: Path) -> None:
+@click.option("--out", type=PATH, required=True, help="File to write (an existing one is refused).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def export(directory: Path, fmt: str, out: Path, force: bool) -> None:
     """Export the deduplicated library for Zotero or EndNote."""
     from review.project import open_project
     from review.project.imports import export_library
 
     with open_project(directory) as project:
-        n = export_library(project, out, fmt=fmt)
+        n = export_library(project, out, fmt=fmt, force=force)
     _say(f"wrote {n} records to {out}")
 
 
@@ -208,11 +219,9 @@ STAGES = click.Choice(["title-abstract", "full-text"])
 @click.option("--out", type=PATH, required=True, help="Workbook to write (.xlsx).")
 def screen_export(directory: Path, stage: str, reviewer: str, out: Path) -> None:
     """Write a screening workbook of the records a reviewer still has to screen."""
-    from review.project import open_project
     from review.project.screen import export_screening
 
-    with open_project(directory) as project:
-        _say(export_screening(project, stage=stage, reviewer=reviewer, out=out))
+    _in_project(directory, export_screening, stage=stage, reviewer=reviewer, out=out)
 
 
 @screen.command("import")
@@ -220,11 +229,9 @@ def screen_export(directory: Path, stage: str, reviewer: str, out: Path) -> None
 @click.argument("file", type=EXISTING)
 def screen_import(directory: Path, file: Path) -> None:
     """Read a filled screening (or conflict) workbook back into the store."""
-    from review.project import open_project
     from review.project.screen import import_screening
 
-    with open_project(directory) as project:
-        _say(import_screening(project, file))
+    _in_project(directory, import_screening, file)
 
 
 @screen.command("status")
@@ -250,11 +257,9 @@ def screen_status(directory: Path, as_json: bool) -> None:
 @click.option("--out", type=PATH, required=True, help="Workbook to write (.xlsx).")
 def screen_conflicts(directory: Path, stage: str, reviewer: str, out: Path) -> None:
     """Export the records two reviewers disagree on, for a third reviewer to resolve."""
-    from review.project import open_project
     from review.project.screen import export_conflicts
 
-    with open_project(directory) as project:
-        _say(export_conflicts(project, stage=stage, reviewer=reviewer, out=out))
+    _in_project(directory, export_conflicts, stage=stage, reviewer=reviewer, out=out)
 
 
 # --- extraction ----------------------------------------------------------------------------
@@ -272,11 +277,9 @@ def extract() -> None:
 @click.option("--out", type=PATH, required=True, help="Workbook to write (.xlsx).")
 def extract_export(directory: Path, form: str, reviewer: str, out: Path) -> None:
     """Write an extraction workbook with the included studies pre-filled."""
-    from review.project import open_project
     from review.project.extract import export_extraction
 
-    with open_project(directory) as project:
-        _say(export_extraction(project, form=form, reviewer=reviewer, out=out))
+    _in_project(directory, export_extraction, form=form, reviewer=reviewer, out=out)
 
 
 @extract.command("import")
@@ -284,11 +287,9 @@ def extract_export(directory: Path, form: str, reviewer: str, out: Path) -> None
 @click.argument("file", type=EXISTING)
 def extract_import(directory: Path, file: Path) -> None:
     """Read a filled extraction workbook back (validated cell by cell)."""
-    from review.project import open_project
     from review.project.extract import import_extraction
 
-    with open_project(directory) as project:
-        _say(import_extraction(project, file))
+    _in_project(directory, import_extraction, file)
 
 
 @extract.command("conflicts")
@@ -297,11 +298,9 @@ def extract_import(directory: Path, file: Path) -> None:
 @click.option("--resolver", default="resolver", show_default=True, help="Who settles the disagreements.")
 def extract_conflicts(directory: Path, out: Path, resolver: str) -> None:
     """List cell by cell where two extractors disagree, for resolution."""
-    from review.project import open_project
     from review.project.extract import export_extraction_conflicts
 
-    with open_project(directory) as project:
-        _say(export_extraction_conflicts(project, out=out, resolver=resolver))
+    _in_project(directory, export_extraction_conflicts, out=out, resolver=resolver)
 
 
 @extract.command("table")
@@ -309,11 +308,9 @@ def extract_conflicts(directory: Path, out: Path, resolver: str) -> None:
 @click.option("--out-dir", type=PATH, default=None, help="Folder for the tidy CSV and Excel table.")
 def extract_table(directory: Path, out_dir: Path | None) -> None:
     """Write the tidy effect-size table (pooling's input) as CSV and Excel."""
-    from review.project import open_project
     from review.project.extract import write_effect_table
 
-    with open_project(directory) as project:
-        _say(write_effect_table(project, out_dir=out_dir))
+    _in_project(directory, write_effect_table, out_dir=out_dir)
 
 
 @cli.command()
@@ -413,11 +410,9 @@ def pool(directory: Path, out_dir: Path | None) -> None:
 @click.option("--out-dir", type=PATH, required=True, help="Folder for prisma.csv/.json/.svg/.png.")
 def prisma(directory: Path, out_dir: Path) -> None:
     """Write PRISMA 2020 counts (CSV for the PRISMA2020 package, JSON) and the flow diagram."""
-    from review.project import open_project
     from review.project.prisma import write_prisma
 
-    with open_project(directory) as project:
-        _say(write_prisma(project, out_dir))
+    _in_project(directory, write_prisma, out_dir)
 
 
 @cli.command()
