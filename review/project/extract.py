@@ -50,6 +50,7 @@ from review.project import Project
 from review.protocol import Protocol
 from review.records import ILLUSTRATIVE_LABEL, record_note
 from review.store._base import now
+from review.workbooks.common import refuse_overwrite, reviewer_name
 from review.workbooks.extraction import (
     Column,
     SheetLayout,
@@ -234,27 +235,6 @@ def _columns(form: Form, ctx: Context, entity: str) -> tuple[Column, ...]:
     )
 
 
-def _refuse_overwrite(out: Path) -> None:
-    """Never write over a workbook: a filled-in one there would be lost."""
-    if out.exists():
-        raise InputError(
-            "exists already; choose a new file name (a filled-in workbook there would be lost)", path=out
-        )
-    if out.suffix.lower() != ".xlsx":
-        raise InputError("the workbook must be an .xlsx file", path=out)
-    try:  # before anything is written or stored: a folder that cannot be made is the user's to fix
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create its folder ({exc.strerror or exc})", path=out) from exc
-
-
-def _check_reviewer(reviewer: str) -> str:
-    name = " ".join(str(reviewer).split())
-    if not name:
-        raise InputError("the reviewer's name is empty: give --reviewer NAME")
-    return name
-
-
 # --- export ------------------------------------------------------------------------------------
 
 
@@ -272,8 +252,8 @@ def export_extraction(
     this, e.g. in a notebook before screening is finished). The reviewer's current extraction,
     if any, is pre-filled so a workbook can be exported again, edited and re-imported.
     """
-    reviewer = _check_reviewer(reviewer)
-    _refuse_overwrite(Path(out))
+    reviewer = reviewer_name(reviewer)
+    refuse_overwrite(Path(out))
     parsed, text = resolve_form(project, form)
     ctx = context_from_protocol(project.protocol)
     ids = list(record_ids) if record_ids is not None else included_record_ids(project)
@@ -379,7 +359,7 @@ def import_extraction(project: Project, file: str | Path) -> str:
     if kind != _META_KIND:
         hint = " (import it with `review screen import`)" if kind in ("screening", "conflicts") else ""
         raise WorkbookError(f"is a {kind!r} workbook, not an extraction workbook{hint}", path=path)
-    reviewer = _check_reviewer(meta.get("reviewer", ""))
+    reviewer = reviewer_name(meta.get("reviewer", ""))
     form = _stored_form(project, meta.get("form", ""))
     if project.store.extraction_batch_seen(digest, reviewer, "extractor"):
         return f"{path.name} was already imported for {reviewer}: nothing changed"
@@ -448,7 +428,7 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
     current = project.store.extraction_current()
     if len(current) < 2:
         return f"fewer than two extractors have imported workbooks ({len(current)}): nothing to compare"
-    _refuse_overwrite(Path(out))
+    refuse_overwrite(Path(out))
     open_ = extraction_disagreements(project)
     forms = project.store.extraction_forms_used()
     form = _stored_form(project, forms[0])
@@ -499,7 +479,7 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
             "kind": _CONFLICT_KIND,
             "project_id": project.project_id,
             "form": form.name,
-            "reviewer": _check_reviewer(resolver),
+            "reviewer": reviewer_name(resolver),
             "token": uuid.uuid4().hex,
             "created_at": now(),
             "software": f"review {__version__}",
@@ -513,7 +493,7 @@ def _shown(value: str | None) -> str:
 
 
 def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> str:
-    resolver = _check_reviewer(meta.get("reviewer", "resolver"))
+    resolver = reviewer_name(meta.get("reviewer", "resolver"))
     form = _stored_form(project, meta.get("form", ""))
     ctx = context_from_protocol(project.protocol)
     _meta, raw, digest = read_form_workbook(path, {"Conflicts": (*_CONFLICT_COLUMNS, *_CONFLICT_KEYS)})

@@ -33,7 +33,13 @@ from review.screening import (
     reviewer_order,
     summarise_stage,
 )
-from review.workbooks.common import column_letter, file_sha256, raise_problems
+from review.workbooks.common import (
+    column_letter,
+    file_sha256,
+    raise_problems,
+    refuse_overwrite,
+    reviewer_name,
+)
 from review.workbooks.screening import ScreeningRow, read_decisions, title_matches, write_screening_workbook
 
 __all__ = [
@@ -51,13 +57,6 @@ def _check_stage(stage: str) -> str:
     if stage not in STAGES:
         raise InputError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
     return stage
-
-
-def _check_reviewer(reviewer: str) -> str:
-    name = " ".join(str(reviewer).split())
-    if not name:
-        raise InputError("the reviewer's name is empty: give --reviewer NAME")
-    return name
 
 
 def unique_record_ids(project: Project) -> list[int]:
@@ -151,19 +150,6 @@ def _rows(
     ]
 
 
-def _refuse_overwrite(out: Path) -> None:
-    if out.exists():
-        raise InputError(
-            "exists already; choose a new file name (a filled-in workbook there would be lost)", path=out
-        )
-    if out.suffix.lower() != ".xlsx":
-        raise InputError("the workbook must be an .xlsx file", path=out)
-    try:  # before anything is written or stored: a folder that cannot be made is the user's to fix
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create its folder ({exc.strerror or exc})", path=out) from exc
-
-
 def _write(
     project: Project,
     out: Path,
@@ -214,8 +200,8 @@ def export_screening(project: Project, stage: str, reviewer: str, out: str | Pat
     whose title/abstract final decision is include. Records the reviewer already decided
     are left out, so after a search update the new workbook holds only the new records.
     """
-    stage, reviewer, out = _check_stage(stage), _check_reviewer(reviewer), Path(out)
-    _refuse_overwrite(out)
+    stage, reviewer, out = _check_stage(stage), reviewer_name(reviewer), Path(out)
+    refuse_overwrite(out)
     decisions = _decisions(project)
     in_stage = _stage_records(project, decisions)[stage]
     done = current_decisions(decisions, stage, SCREENER).get(reviewer, {})
@@ -237,8 +223,8 @@ def export_screening(project: Project, stage: str, reviewer: str, out: str | Pat
 
 def export_conflicts(project: Project, stage: str, reviewer: str, out: str | Path) -> str:
     """Write the records the screeners disagree on (and, at full text, agreed maybes) for a third reviewer."""
-    stage, reviewer, out = _check_stage(stage), _check_reviewer(reviewer), Path(out)
-    _refuse_overwrite(out)
+    stage, reviewer, out = _check_stage(stage), reviewer_name(reviewer), Path(out)
+    refuse_overwrite(out)
     decisions = _decisions(project)
     in_stage = _stage_records(project, decisions)[stage]
     finals = final_decisions(decisions, stage, in_stage, _k(project), _reasons(project))

@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.writer.excel import ExcelWriter
 
-from review.errors import WorkbookError
+from review.errors import InputError, WorkbookError
 
 __all__ = [
     "FORMULA_START",
@@ -46,6 +46,8 @@ __all__ = [
     "open_workbook",
     "raise_problems",
     "read_meta",
+    "refuse_overwrite",
+    "reviewer_name",
     "safe_text",
     "save_fast",
     "setup_sheet",
@@ -202,6 +204,32 @@ def save_fast(wb: Workbook, path: str | Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise WorkbookError(f"cannot write the workbook ({exc})", path=out) from exc
     return out
+
+
+def refuse_overwrite(out: Path) -> None:
+    """Check the path a new workbook is to be exported to, before anything is written or stored.
+
+    Never write over a file: a filled-in workbook there would be lost. The path must end in
+    .xlsx, and its folder is made here so that a folder that cannot be made is reported first.
+    """
+    if out.exists():
+        raise InputError(
+            "exists already; choose a new file name (a filled-in workbook there would be lost)", path=out
+        )
+    if out.suffix.lower() != ".xlsx":
+        raise InputError("the workbook must be an .xlsx file", path=out)
+    try:  # before anything is written or stored: a folder that cannot be made is the user's to fix
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create its folder ({exc.strerror or exc})", path=out) from exc
+
+
+def reviewer_name(reviewer: str) -> str:
+    """A reviewer's name with its whitespace collapsed; an empty name is refused."""
+    name = " ".join(str(reviewer).split())
+    if not name:
+        raise InputError("the reviewer's name is empty: give --reviewer NAME")
+    return name
 
 
 def write_meta(wb: Workbook, meta: Mapping[str, object]) -> None:
