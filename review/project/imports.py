@@ -4,16 +4,18 @@
 records the run (file name, SHA-256, source, format, date, entries in, records new): the
 PRISMA "records identified" per database. The same file (same hash) imported again adds
 nothing and makes no new run. ``export_library`` writes the records kept after dedup as RIS or
-CSV for Zotero/EndNote.
+CSV for Zotero/EndNote, with their source notes (an illustrative record stays labelled).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from review.errors import InputError
 from review.project import Project
+from review.records import Record, record_notes
 from review.sources import Issue, read_file
 from review.sources._common import sha256_bytes
 from review.sources.csvfile import write_csv
@@ -144,22 +146,31 @@ def import_file(project: Project, path: str | Path, source: str, fmt: str = "aut
     )
 
 
-def export_library(project: Project, out: str | Path, fmt: str = "ris") -> int:
+def export_library(project: Project, out: str | Path, fmt: str = "ris", *, force: bool = False) -> int:
     """Write the deduplicated library (records kept after the latest dedup run) to ``out``.
 
-    RIS (UTF-8, CRLF) is what Zotero and EndNote import; CSV has the store's record id and every
-    record field. Returns the number of records written.
+    RIS (UTF-8, CRLF) is what Zotero and EndNote import; CSV has the store's record id, every
+    record field and the source's notes. Each record carries its notes and those of the
+    duplicates merged into it, so one marked illustrative / not verified stays marked. An
+    existing ``out`` is refused unless ``force``. Returns the number of records written.
     """
+    from review.project.screen import record_notes_shown
+
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
+    out = Path(out)
+    if out.exists() and not force:
+        raise InputError(
+            "exists already; choose another file name, or pass --force to overwrite it", path=out
+        )
     store = project.store
     ids_method = getattr(store, "unique_record_ids", None)
     ids = list(ids_method()) if ids_method is not None else None
     records = store.get_records(ids)
     order = sorted(records)
-    kept = [records[i] for i in order]
+    shown = record_notes_shown(project, order)
+    kept = [_with_notes(records[i], shown.get(i, ())) for i in order]
     text = write_ris(kept) if fmt == "ris" else write_csv(kept, order)
-    out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         # newline="" keeps the writers' CRLF as is; a BOM lets Excel open the CSV as UTF-8
@@ -168,3 +179,14 @@ def export_library(project: Project, out: str | Path, fmt: str = "ris") -> int:
     except OSError as exc:
         raise InputError(f"cannot write the export: {exc.strerror or exc}", path=out) from exc
     return len(kept)
+
+
+def _with_notes(record: Record, notes: Sequence[str]) -> Record:
+    """The record with ``notes`` (its own and its merged duplicates') where the writers read them."""
+    own = record_notes(record.extra)
+    extra_notes = [n for n in notes if n not in own]
+    if not extra_notes:
+        return record
+    top = record.extra.get("notes")
+    mine = [top] if isinstance(top, str) else list(top or ())
+    return record.replace(extra={**record.extra, "notes": [*mine, *extra_notes]})

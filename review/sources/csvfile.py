@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from review.records import COLUMNS, LIST_COLUMNS, Record
+from review.records import COLUMNS, LIST_COLUMNS, Record, record_notes
 from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
 from review.sources.ris import RIS_TYPES
 
@@ -25,8 +25,9 @@ __all__ = ["EXPORT_COLUMNS", "read_csv", "write_csv"]
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # abstracts can exceed csv's 128 kB default
 
-#: Columns of a CSV export: the store's record id, then every Record field.
-EXPORT_COLUMNS: list[str] = ["id", *COLUMNS]
+#: Columns of a CSV export: the store's record id, every Record field, then the source's notes
+#: (joined by `` | ``; read back into ``extra['notes']``, so an illustrative record stays labelled).
+EXPORT_COLUMNS: list[str] = ["id", *COLUMNS, "notes"]
 
 # Record field <- header names (lower case), first non-empty column wins.
 _FIELDS: dict[str, tuple[str, ...]] = {
@@ -349,6 +350,8 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
 def _cell(record: Record, name: str, record_id: int | None) -> str:
     if name == "id":
         return "" if record_id is None else str(record_id)
+    if name == "notes":
+        return " | ".join(record_notes(record.extra))
     value = getattr(record, name)
     if name in LIST_COLUMNS:
         return "; ".join(value)

@@ -504,7 +504,11 @@ def ris_entry(record: Record) -> dict[str, Any]:
     put("language", [record.language])
     put("issn", [record.issn])
     put("urls", [record.url])
-    put("notes", [f"PMID: {record.pmid}" if record.pmid else None], multiline=True)
+    # the PMID, then the notes another reader kept (PubMed GeneralNote, a CSV notes column): a
+    # record marked illustrative / not verified stays marked in Zotero and when imported again
+    in_ris = set(_values(extra, "notes"))
+    notes = [n for n in _values(record.extra, "notes") if n.strip() and n not in in_ris]
+    put("notes", [f"PMID: {record.pmid}" if record.pmid else None, *notes], multiline=True)
     if not _values(extra, "accession_number"):
         # the record's key, so importing the export keys the record the same way
         put("accession_number", [record.source_id])
@@ -520,8 +524,9 @@ def write_ris(records: Iterable[Record]) -> str:
     """RIS text for the records (rispy's writer, CRLF line ends, no numbering lines).
 
     Zotero and EndNote read it: title TI, authors AU, year PY, journal T2, pages SP, DOI DO,
-    abstract AB, publication types M3, PMID as an ``N1  - PMID: n`` note, the record's key as
-    ``AN`` when it has no accession number of its own, other tags as imported.
+    abstract AB, publication types M3, PMID as an ``N1  - PMID: n`` note, the source's notes
+    (e.g. "not verified: illustrative") as ``N1`` lines, the record's key as ``AN`` when it has no
+    accession number of its own, other tags as imported.
     """
     entries = [ris_entry(r) for r in records]
     return _Writer(enforce_list_tags=False).formats(entries) if entries else ""

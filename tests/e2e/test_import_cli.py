@@ -176,3 +176,80 @@ def test_partly_broken_file_then_its_correction_stores_each_entry_once(tmp_path:
     with open_project(proj) as project:
         titles = sorted(r.title or "" for r in project.store.get_records().values())
     assert titles == ["Alpha trial", "Beta trial"]
+
+
+NOTE = "MADE-UP demo record: not a real publication."
+PUBMED_XML = """<?xml version="1.0" ?>
+<PubmedArticleSet>
+<PubmedArticle>
+  <MedlineCitation Status="MEDLINE" Owner="NLM">
+    <PMID Version="1">99000031</PMID>
+    <Article PubModel="Print">
+      <Journal><JournalIssue><PubDate><Year>2014</Year></PubDate></JournalIssue><Title>Pain</Title></Journal>
+      <ArticleTitle>Low-dose ketamine infusion for chronic complex regional pain syndrome.</ArticleTitle>
+      <ELocationID EIdType="doi" ValidYN="Y">10.1000/made-up.31</ELocationID>
+    </Article>
+  </MedlineCitation>
+</PubmedArticle>
+</PubmedArticleSet>
+"""
+# the same made-up paper from another database, noted as made up; dedup keeps the PubMed copy
+EMBASE_RIS = (
+    "TY  - JOUR\r\nTI  - Low-dose ketamine infusion for chronic complex regional pain syndrome\r\n"
+    "AU  - Doe, J\r\nAU  - Roe, R\r\nPY  - 2014\r\nT2  - Pain\r\nVL  - 155\r\nIS  - 2\r\nSP  - 100-108\r\n"
+    f"DO  - 10.1000/made-up.31\r\nN1  - {NOTE}\r\nKW  - ketamine\r\nLA  - English\r\nER  - \r\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["ris", "csv"])
+def test_export_keeps_the_illustrative_note_through_dedup_and_reimport(
+    project: Path, tmp_path: Path, fmt: str
+) -> None:
+    from review.project import open_project
+    from review.records import ILLUSTRATIVE_LABEL, record_note, record_notes
+
+    xml, ris = tmp_path / "pubmed.xml", tmp_path / "embase.ris"
+    xml.write_text(PUBMED_XML, encoding="utf-8")
+    ris.write_text(EMBASE_RIS, encoding="utf-8")
+    for path, source in ((xml, "pubmed"), (ris, "embase")):
+        code, _, err = _run("import", str(project), str(path), "--source", source)
+        assert code == 0, err
+    assert _run("dedup", str(project))[0] == 0 and _status(project)["unique_records"] == 1
+    out = tmp_path / f"library.{fmt}"
+    code, _, err = _run("export", str(project), "--format", fmt, "--out", str(out))
+    assert code == 0 and "wrote 1 records" in err, err
+    text = out.read_bytes().decode("utf-8-sig")
+    # the PubMed copy is the one kept; the note comes from the Embase copy merged into it
+    if fmt == "ris":
+        assert f"N1  - {NOTE}\r\n" in text and "AN  - 99000031\r\n" in text
+    else:
+        row = next(csv.DictReader(text.splitlines()))
+        assert row["notes"] == NOTE and row["pmid"] == "99000031" and row["source"] == "pubmed"
+    again = tmp_path / "again"
+    assert _run("init", str(again), "--protocol", str(PROTOCOL))[0] == 0
+    code, _, err = _run("import", str(again), str(out), "--source", "library")
+    assert code == 0, err
+    with open_project(again) as proj:
+        (record,) = proj.store.get_records(None).values()
+    assert record_note(record_notes(record.extra)) == f"{ILLUSTRATIVE_LABEL}: {NOTE}"
+
+
+def test_export_refuses_to_overwrite_without_force(project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "embase.ris"
+    path.write_text(RIS, encoding="utf-8")
+    assert _run("import", str(project), str(path), "--source", "embase")[0] == 0
+    out = tmp_path / "library.ris"
+    out.write_text("my annotated library\n", encoding="utf-8")
+    res = subprocess.run(
+        [sys.executable, "-m", "review", "export", str(project), "--format", "ris", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "library.ris" in res.stderr and "exists already" in res.stderr and "--force" in res.stderr
+    assert out.read_text(encoding="utf-8") == "my annotated library\n"
+    code, _, err = _run("export", str(project), "--format", "ris", "--out", str(out), "--force")
+    assert code == 0 and "wrote 4 records" in err
+    assert out.read_text(encoding="utf-8").count("TY  - ") == 4

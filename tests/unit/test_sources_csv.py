@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import records
 
-from review.records import COLUMNS, Record
+from review.records import COLUMNS, ILLUSTRATIVE_LABEL, Record, record_note, record_notes
 from review.sources.csvfile import read_csv, write_csv
 
 KEY = "abcdefabcdefabcd"
@@ -145,3 +145,23 @@ def test_csv_round_trip_property(recs: list[Record]) -> None:
     again = read_csv(write_csv(recs, list(range(1, len(recs) + 1))), "test", KEY).records
     fields = [c for c in COLUMNS if c != "source_id"]  # the key is the file's, not the record's
     assert [[getattr(r, c) for c in fields] for r in again] == [[getattr(r, c) for c in fields] for r in recs]
+
+
+def test_source_notes_are_exported_in_a_notes_column_and_read_back() -> None:
+    """A record marked illustrative keeps its notes in the CSV export and is labelled again on import."""
+    note = "MADE-UP demo record: not a real publication."
+    marked = Record(
+        source="pubmed", source_id="1", title="A made-up trial", extra={"notes": [note, "14 fn."]}
+    )
+    from_ris = Record(
+        source="embase", source_id="2", title="Real paper", extra={"ris": {"notes": ["63 refs."]}}
+    )
+    plain = Record(source="embase", source_id="3", title="No notes")
+    text = write_csv([marked, from_ris, plain], [1, 2, 3])
+    rows = text.splitlines()
+    assert rows[0].endswith(",notes")
+    assert rows[1].endswith(f",{note} | 14 fn.") and rows[2].endswith(",63 refs.") and rows[3].endswith(",")
+    back = read_csv(text, "library", KEY).records
+    shown = [record_note(record_notes(r.extra)) for r in back]
+    assert shown == [f"{ILLUSTRATIVE_LABEL}: {note} | 14 fn.", "63 refs.", None]
+    assert shown[0] == record_note(record_notes(marked.extra))

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import records
 
-from review.records import COLUMNS, Record
+from review.records import COLUMNS, ILLUSTRATIVE_LABEL, Record, record_note, record_notes
 from review.sources import read_file
 from review.sources._common import split_lines
 from review.sources.ris import read_ris, write_ris
@@ -222,3 +222,24 @@ def test_one_damaged_line_loses_no_entry(recs: list[Record], where: int, damage:
     # every entry is still read (an entry whose TY or ER line is gone is recovered with a warning)
     assert len(result.records) == len(recs)
     assert result.entries == len(recs) and result.errors == []
+
+
+def test_source_notes_are_exported_as_n1_and_read_back() -> None:
+    """A PubMed GeneralNote saying 'not verified' survives RIS export and import: still labelled."""
+    note = "Source row not verified: treat these fields as illustrative."
+    rec = Record(
+        source="pubmed",
+        source_id="99000024",
+        pmid="99000024",
+        title="Local anaesthetic sympathetic blockade for CRPS",
+        extra={"notes": [note, "63 refs."]},
+    )
+    text = write_ris([rec])
+    assert f"N1  - {note}\r\n" in text and "N1  - 63 refs.\r\n" in text and "N1  - PMID: 99000024" in text
+    back = _read(text).records[0]
+    assert back.pmid == "99000024"
+    assert record_notes(back.extra) == (note, "63 refs.")
+    assert record_note(record_notes(back.extra)) == record_note(record_notes(rec.extra))
+    assert str(record_note(record_notes(back.extra))).startswith(ILLUSTRATIVE_LABEL)
+    again = write_ris([back])  # exported a second time: each note once
+    assert again.count(note) == 1 and again.count("PMID: 99000024") == 1
