@@ -33,6 +33,7 @@ import yaml
 
 from review.conversions import Conversion, combine_groups, convert_summary
 from review.errors import InputError
+from review.windows import FollowUpWindow, window_for
 
 __all__ = [
     "FIELD_TYPES",
@@ -195,17 +196,8 @@ class DomainSpec:
     measure: str
 
 
-@dataclass(frozen=True)
-class Window:
-    """A follow-up window in days since the start of treatment (inclusive)."""
-
-    label: str
-    from_day: float
-    to_day: float | None = None
-
-    def contains(self, day: float) -> bool:
-        """Whether ``day`` falls in the window."""
-        return day >= self.from_day and (self.to_day is None or day <= self.to_day)
+#: A follow-up window of the protocol (the same class as :class:`review.protocol.FollowUpWindow`).
+Window = FollowUpWindow
 
 
 @dataclass(frozen=True)
@@ -219,10 +211,7 @@ class Context:
 
     def window_for(self, day: float) -> Window | None:
         """The first window holding ``day``."""
-        for w in self.windows:
-            if w.contains(day):
-                return w
-        return None
+        return window_for(self.windows, day)
 
 
 def _num(value: Any, where: str, path: str) -> float | None:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from review.errors import ProtocolError
+from review.windows import FollowUpWindow, window_for
 
 __all__ = [
     "Comparison",
@@ -89,19 +90,6 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class FollowUpWindow:
-    """A follow-up window in days since the start of treatment, inclusive on both ends."""
-
-    label: str
-    from_day: float
-    to_day: float | None = None
-
-    def contains(self, day: float) -> bool:
-        """Whether a time point (days since start) falls in this window."""
-        return day >= self.from_day and (self.to_day is None or day <= self.to_day)
-
-
-@dataclass(frozen=True)
 class Comparison:
     """An intervention class against its control classes, as pooled in the analysis plan."""
 
@@ -141,10 +129,7 @@ class Protocol:
 
     def window_for(self, day: float) -> FollowUpWindow | None:
         """The follow-up window holding a time point (days since start), if any."""
-        for window in self.follow_up_windows:
-            if window.contains(day):
-                return window
-        return None
+        return window_for(self.follow_up_windows, day)
 
 
 def _type_name(tp: Any) -> str:

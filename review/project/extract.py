@@ -34,7 +34,6 @@ from review.extraction import (
     Form,
     Problem,
     RawSheet,
-    Window,
     arm_pairs,
     choices_for,
     consensus,
@@ -193,7 +192,7 @@ def context_from_protocol(protocol: Protocol) -> Context:
             o.domain: DomainSpec(tuple(o.instruments), bool(o.lower_is_better), o.measure.upper())
             for o in protocol.outcomes
         },
-        windows=tuple(Window(w.label, w.from_day, w.to_day) for w in protocol.follow_up_windows),
+        windows=tuple(protocol.follow_up_windows),
         comparisons=tuple(
             (c.label, c.intervention, tuple(c.controls)) for c in protocol.analysis.comparisons
         ),

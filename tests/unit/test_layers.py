@@ -12,6 +12,7 @@ PKG = Path(__file__).resolve().parents[2] / "review"
 LAYER = {
     "errors": 1,
     "records": 1,
+    "windows": 1,
     "effects": 2,
     "pooling": 2,
     "nma": 2,
