@@ -2,7 +2,9 @@
 
 Sheet ``pairs`` has one row per pair: the two record ids, an ``answer`` column (``same`` or
 ``different``, from a drop-down), ``reviewer`` and ``note``, then each field of record A beside
-the same field of record B so a person reads across. A hidden sheet carries the project id so
+the same field of record B so a person reads across, and last what each record's source noted
+(``record note_a``/``_b``, led by ILLUSTRATIVE / NOT VERIFIED in red for a made-up or unverified
+record, as in the screening workbook). A hidden sheet carries the project id so
 a workbook from another project is refused. Reading it back returns the answers given; blank
 answers are skipped, anything else is an error naming the cell.
 """
@@ -14,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from review.errors import WorkbookError
+from review.records import ILLUSTRATIVE_LABEL, record_note
 from review.workbooks.common import (
     WRAP,
     cell_text,
@@ -49,6 +53,11 @@ DEDUP_KIND = "dedup-review"
 #: Record fields shown side by side, in order.
 FIELDS = ("source", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
 _FIXED = ("record_id_a", "record_id_b", "answer", "reviewer", "note", "score", "reason")
+#: Header (before ``_a``/``_b``) of the columns showing the source's notes on each record.
+NOTE_COLUMN = "record note"
+# the screening workbook's red for a record marked illustrative / not verified
+_FLAG_FONT = Font(bold=True, color="9C0006")
+_FLAG_FILL = PatternFill("solid", start_color="FFC7CE")
 _SAME = frozenset({"same", "s", "duplicate", "dup", "yes", "y", "1", "true"})
 _DIFFERENT = frozenset({"different", "d", "diff", "not duplicate", "no", "n", "0", "false"})
 
@@ -65,6 +74,8 @@ class ReviewPair:
     record_b: Mapping[str, Any]
     answer: str | None = None  # a current answer ('same'/'different'), shown pre-filled
     reviewer: str | None = None
+    notes_a: Sequence[str] = ()  # the source's notes on record A (review.records.record_notes)
+    notes_b: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,8 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
         header += [f"{name}_a", f"{name}_b"]
         wide = 60 if name == "title" else 30 if name in ("authors", "journal") else 12
         widths += [wide, wide]
+    header += [f"{NOTE_COLUMN}_a", f"{NOTE_COLUMN}_b"]
+    widths += [45, 45]
     setup_sheet(ws, widths, len(pairs), freeze="D2")
     answer_col = column_letter(header.index("answer"))
     dv = DataValidation(
@@ -124,6 +137,8 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
     write_header(ws, header)
     wrap = style_template(ws, alignment=WRAP)
     wrap_quoted = style_template(ws, alignment=WRAP, quote=True)
+    flag = style_template(ws, font=_FLAG_FONT, fill=_FLAG_FILL, alignment=WRAP)
+    flag_quoted = style_template(ws, font=_FLAG_FONT, fill=_FLAG_FILL, alignment=WRAP, quote=True)
     for p in pairs:
         row: list[Any] = [
             p.a,
@@ -137,6 +152,10 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
         for name in FIELDS:
             row.append(text_cell(ws, _show(p.record_a.get(name)), wrap, wrap_quoted))
             row.append(text_cell(ws, _show(p.record_b.get(name)), wrap, wrap_quoted))
+        for notes in (p.notes_a, p.notes_b):
+            note = record_note(notes)
+            marked = note is not None and note.startswith(ILLUSTRATIVE_LABEL)
+            row.append(text_cell(ws, note, flag if marked else wrap, flag_quoted if marked else wrap_quoted))
         ws.append(row)
     help_ws: Any = wb.create_sheet("how to")
     help_ws.column_dimensions["A"].width = 110
@@ -146,6 +165,8 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
         "In 'answer' type: same = one publication (merge them); different = two publications (keep both).",
         "Put your name in 'reviewer'. Leave 'answer' blank to decide later. Do not change the record ids.",
         "Conference abstracts and their full paper, errata, comments/replies and papers of another year are different.",
+        f"'{NOTE_COLUMN}_a'/'_b' show what each record's source noted; '{ILLUSTRATIVE_LABEL}' (red) marks a "
+        "made-up record or one whose details were not verified: it is there for illustration, not evidence.",
         "Then run: review dedup DIR --answers THIS_FILE.xlsx",
     ):
         help_ws.append([line])
