@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
 from review.errors import StudyDataError
+from review.twobytwo import add_half_to_zero_cells, log_rr_or_rd
 
 __all__ = [
     "BINARY_MEASURES",
@@ -190,21 +191,8 @@ def escalc(measure: str, *, labels: Sequence[str] | None = None, **arrays: Any) 
         _check(ci >= 0, "ci (events in arm 2) must be >= 0", ci, labels)
         _check(ai <= n1, "ai (events in arm 1) must be <= n1i", ai, labels)
         _check(ci <= n2, "ci (events in arm 2) must be <= n2i", ci, labels)
-        a, b, c, d = ai, n1 - ai, ci, n2 - ci
-        corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-        add = np.where(corrected, 0.5, 0.0)
-        a, b, c, d = a + add, b + add, c + add, d + add
-        n1c, n2c = a + b, c + d
-        p1, p2 = a / n1c, c / n2c
-        if measure == "RR":
-            yi = np.log(p1) - np.log(p2)
-            vi = 1.0 / a - 1.0 / n1c + 1.0 / c - 1.0 / n2c
-        elif measure == "OR":
-            yi = np.log(a) + np.log(d) - np.log(b) - np.log(c)
-            vi = 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d
-        else:  # RD
-            yi = p1 - p2
-            vi = p1 * (1.0 - p1) / n1c + p2 * (1.0 - p2) / n2c
+        a, b, c, d, corrected = add_half_to_zero_cells(ai, n1 - ai, ci, n2 - ci)
+        yi, vi = log_rr_or_rd(a, b, c, d, measure)
         return EffectSizes(measure, yi, vi, corrected)
 
     raise StudyDataError(f"unknown effect measure {measure!r}; use one of {', '.join(MEASURES)}")

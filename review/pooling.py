@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from review.errors import StudyDataError
+from review.twobytwo import add_half_to_zero_cells, log_rr_or_rd
 
 __all__ = [
     "METHODS",
@@ -665,21 +666,11 @@ def _iv_heterogeneity(
     studies with no events or only events in both arms dropped: metafor ``drop00=TRUE``)."""
     keep = ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
     a, b, c, d = a[keep], b[keep], c[keep], d[keep]
-    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    add = np.where(zero, 0.5, 0.0)
-    a, b, c, d = a + add, b + add, c + add, d + add
-    n1, n2 = a + b, c + d
-    p1, p2 = a / n1, c / n2
-    if measure == "RR":
-        y = np.log(p1) - np.log(p2)
-        v = 1 / a - 1 / n1 + 1 / c - 1 / n2
-    elif measure == "OR":
-        y = np.log(a) + np.log(d) - np.log(b) - np.log(c)
-        v = 1 / a + 1 / b + 1 / c + 1 / d
-    elif measure == "RD":
-        y = p1 - p2
-        v = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
-    else:  # PETO
+    a, b, c, d, _ = add_half_to_zero_cells(a, b, c, d)
+    if measure != "PETO":
+        y, v = log_rr_or_rd(a, b, c, d, measure)
+    else:
+        n1, n2 = a + b, c + d
         n = n1 + n2
         xt, yt = a + c, b + d
         E = xt * n1 / n

@@ -13,6 +13,7 @@ LAYER = {
     "errors": 1,
     "records": 1,
     "windows": 1,
+    "twobytwo": 1,
     "effects": 2,
     "pooling": 2,
     "nma": 2,
