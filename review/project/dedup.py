@@ -23,7 +23,7 @@ from review import __version__
 from review.dedup import DedupOutcome, find_duplicates
 from review.errors import InputError
 from review.project import Project
-from review.records import Record
+from review.records import Record, record_notes
 from review.sources import read_file
 from review.store._base import now
 from review.store.dedup import DedupJudgement
@@ -158,6 +158,8 @@ def run_dedup(project: Project, answers: Path | None = None) -> DedupResult:
                 reason=p.reason,
                 record_a=records[ids[p.a]].as_dict(),
                 record_b=records[ids[p.b]].as_dict(),
+                notes_a=record_notes(records[ids[p.a]].extra),
+                notes_b=record_notes(records[ids[p.b]].extra),
             )
             for p in sorted(uncertain, key=lambda p: -p.score)
         ]

@@ -190,3 +190,19 @@ def test_judgements_are_append_only_and_latest_wins(project: Any) -> None:
     # the 'different' answer of a person beats identical records
     run = run_dedup(project)
     assert run.answers_in_force == 1
+
+
+def test_workbook_shows_the_records_notes(project: Any) -> None:
+    """A made-up or unverified record keeps its ILLUSTRATIVE marker in dedup_review.xlsx too."""
+    records = _records()
+    records[3] = records[3].replace(extra={"notes": ["Made-up record for the demo."]})
+    project.store.add_records(records)
+    run_dedup(project)
+    ws = openpyxl.load_workbook(project.workbook_dir / REVIEW_WORKBOOK)["pairs"]
+    header = [c.value for c in ws[1]]
+    notes = [
+        ws.cell(row=r, column=header.index(col) + 1).value
+        for r in range(2, ws.max_row + 1)
+        for col in ("record note_a", "record note_b")
+    ]
+    assert any(n and n.startswith("ILLUSTRATIVE / NOT VERIFIED") and "Made-up" in n for n in notes), notes
