@@ -791,6 +791,35 @@ def _author_score(a: Prepared, b: Prepared) -> float:
     return best
 
 
+_COLLECTIVE = frozenset(
+    {
+        "group",
+        "study",
+        "studies",
+        "consortium",
+        "committee",
+        "investigators",
+        "collaboration",
+        "collaborative",
+        "collaborators",
+        "network",
+        "trialists",
+    }
+)
+
+
+def _authors_may_differ(a: Prepared, b: Prepared, authors: float) -> bool:
+    """Whether one title and citation with author lists that hardly agree can still be one paper.
+
+    A group author against its writing committee, or a mangled author field, on a full article
+    (a page range): yes. Two single-page items on one page under one heading with no author in
+    common are usually two letters printed together: no, a person decides.
+    """
+    if authors > 0.0 or (a.multi_page and b.multi_page):
+        return True
+    return bool((a.name_tokens | b.name_tokens) & _COLLECTIVE)
+
+
 def _words_agree(a: str, b: str) -> bool:
     """Every word found in only one title is a spelling variant of a word of the other.
 
@@ -1004,7 +1033,7 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     if a.numbers and b.numbers and a.numbers != b.numbers and not citation:
         # 'FOCUS 1' vs 'FOCUS 2', 'Part I' vs 'Part II': a series, not one paper
         return "different", score, "numbers in the titles differ"
-    if authors < 0.34 and not (title_sim >= 0.97 and citation):
+    if authors < 0.34 and not (title_sim >= 0.97 and citation and _authors_may_differ(a, b, authors)):
         return ("uncertain" if title_sim >= 0.95 and year_ok else "different"), score, "authors differ"
     verdict: Verdict = "different"
     reason = "titles differ"

@@ -431,3 +431,32 @@ def test_multiple_letters_record_holds_the_letter_and_its_reply() -> None:
     assert verdict(letters, stranger) == "different"
     assert verdict(letters, outside) == "different"
     assert find_duplicates([letter, stranger, letters]).n_groups == 2
+
+
+def test_two_letters_on_one_page_with_no_author_in_common_go_to_a_person() -> None:
+    """One heading, one page, two single-author letters: not merged without a person."""
+    letter = {
+        "title": "Primary secretory otitis media in Cavalier King Charles spaniels",
+        "year": "2004",
+        "journal": "Journal of Small Animal Practice",
+        "volume": "45",
+        "issue": "4",
+        "pages": "222",
+    }
+    a = prepare({**letter, "authors": "Stern-Bertholtz, W"})
+    b = prepare({**letter, "authors": "Rusbridge, C"})
+    assert compare(a, b)[0] == "uncertain"
+
+
+def test_group_author_against_a_person_on_one_article_is_the_same_paper() -> None:
+    """A collective author against its writing committee, same full citation: one paper."""
+    paper = {
+        "title": "Results of a randomized trial on the management of cytology interpretations",
+        "year": "2003",
+        "journal": "American Journal of Obstetrics and Gynecology",
+        "volume": "188",
+        "pages": "1383-1392",
+    }
+    a = prepare({**paper, "authors": "Solomon, D"})
+    b = prepare({**paper, "authors": "Group, ASCUS-LSIL Triage Study (ALTS)"})
+    assert compare(a, b)[0] == "same"
