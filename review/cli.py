@@ -285,11 +285,12 @@ def extract_export(directory: Path, form: str, reviewer: str, out: Path) -> None
 @extract.command("import")
 @click.argument("directory", type=PATH)
 @click.argument("file", type=EXISTING)
-def extract_import(directory: Path, file: Path) -> None:
+@click.option("--force", is_flag=True, help="Import a workbook exported before the reviewer's latest import.")
+def extract_import(directory: Path, file: Path, force: bool) -> None:
     """Read a filled extraction workbook back (validated cell by cell)."""
     from review.project.extract import import_extraction
 
-    _in_project(directory, import_extraction, file)
+    _in_project(directory, import_extraction, file, force=force)
 
 
 @extract.command("conflicts")

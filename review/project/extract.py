@@ -305,6 +305,10 @@ def export_extraction(
     ]
     project.store.set_meta(f"extraction_form:{parsed.name}", text)
     token = uuid.uuid4().hex
+    # what this reviewer's extraction was when the workbook left: a later import of another
+    # workbook makes this one out of date (see _refuse_stale)
+    latest = project.store.latest_extraction_batch(parsed.name, reviewer)
+    project.store.set_meta(f"extraction_export:{token}", str(latest[0] if latest else 0))
     path = write_form_workbook(
         out,
         sheets,
@@ -338,7 +342,26 @@ def _raise(problems: Sequence[Problem], path: Path) -> None:
     raise WorkbookError(message, path=path, sheet=first.sheet, row=first.row, column=first.column)
 
 
-def import_extraction(project: Project, file: str | Path) -> str:
+def _refuse_stale(project: Project, path: Path, form: str, reviewer: str, token: str | None) -> None:
+    """Refuse a workbook exported before another of the reviewer's workbooks was imported.
+
+    An extractor's import is their whole extraction (a snapshot), so an out-of-date workbook
+    would silently drop what the newer import added.
+    """
+    base = project.store.get_meta(f"extraction_export:{token}") if token else None
+    latest = project.store.latest_extraction_batch(form, reviewer)
+    if base is None or latest is None or latest[0] <= int(base) or latest[1] == token:
+        return
+    raise WorkbookError(
+        f"is out of date: {reviewer}'s extraction changed after it was exported ({latest[2]} was "
+        f"imported at {latest[3]}), and importing it would drop those values. Export a fresh workbook "
+        "(it comes pre-filled with everything imported so far), enter this workbook's new values "
+        f"there and import that; or pass --force to make this workbook {reviewer}'s whole extraction",
+        path=path,
+    )
+
+
+def import_extraction(project: Project, file: str | Path, *, force: bool = False) -> str:
     """Validate a filled extraction (or conflict-resolution) workbook and store it.
 
     Every cell is checked before anything is written; on any problem nothing is stored and the
@@ -362,6 +385,8 @@ def import_extraction(project: Project, file: str | Path) -> str:
     form = _stored_form(project, meta.get("form", ""))
     if project.store.extraction_batch_seen(digest, reviewer, "extractor"):
         return f"{path.name} was already imported for {reviewer}: nothing changed"
+    if not force:
+        _refuse_stale(project, path, form.name, reviewer, meta.get("token"))
     ctx = context_from_protocol(project.protocol)
     _meta, raw, digest = read_form_workbook(path, _sheet_fields(form))
     sheets = {name: RawSheet(name, cells.columns, cells.rows) for name, cells in raw.items()}

@@ -66,6 +66,15 @@ class ExtractionStoreMixin(StoreBase):
             )
         return batch
 
+    def latest_extraction_batch(self, form: str, reviewer: str) -> tuple[int, str | None, str, str] | None:
+        """An extractor's latest batch of a form: (id, export token, file name, imported at)."""
+        row = self.conn.execute(
+            "SELECT id, export_token, file_name, imported_at FROM extraction_batches "
+            "WHERE form = ? AND reviewer = ? AND role = 'extractor' ORDER BY id DESC LIMIT 1",
+            (form, reviewer),
+        ).fetchone()
+        return None if row is None else (int(row[0]), row[1], str(row[2]), str(row[3]))
+
     def extraction_current(self, form: str | None = None) -> dict[str, dict[Cell, str]]:
         """Each extractor's current cells (their latest batch), optionally for one form."""
         sql = (

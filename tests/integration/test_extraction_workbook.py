@@ -490,3 +490,31 @@ def test_row_only_one_extractor_has_is_kept_or_dropped(
         ("bob", "extractor"),
         ("carol", "resolver"),
     ]
+
+
+def test_out_of_date_workbook_is_refused_not_silently_dropping_values(
+    proj: tuple[Project, list[int]], tmp_path: Path
+) -> None:
+    """Two workbooks for one reviewer from the same state: the second would drop the first's rows."""
+    project, ids = proj
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=first, record_ids=ids)
+    export_extraction(project, form="crps", reviewer="alice", out=second, record_ids=ids)
+    outcomes = _outcomes()
+    _fill(first, outcomes[:2])
+    _fill(second, outcomes[2:])
+    import_extraction(project, first)
+    with pytest.raises(WorkbookError, match=r"out of date.*Export a fresh workbook"):
+        import_extraction(project, second)
+    assert _batches(project) == 1
+    # the first workbook itself, edited further and imported again, is not out of date
+    _fill(first, outcomes[:2], edit={("Outcomes", 3, "sd"): 2.7})
+    assert "imported a.xlsx" in import_extraction(project, first)
+    # a fresh export carries alice's values; the refused entries go there
+    fresh = tmp_path / "c.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=fresh, record_ids=ids)
+    wb = load_workbook(fresh)
+    assert wb["Outcomes"].max_row >= 3 and wb["Outcomes"]["A2"].value is not None
+    # --force makes the out-of-date workbook the whole extraction, on purpose
+    assert "imported b.xlsx" in import_extraction(project, second, force=True)
+    assert _batches(project) == 3
