@@ -461,7 +461,12 @@ def format_meta(result: dict[str, Any]) -> str:
     if result.get("egger"):
         eg = result["egger"]
         name = f"t({eg['df']})" if eg.get("test") == "knha" else "z"
-        lines.append(f"Egger's test: {name} = {_fmt(eg['stat'])}, p = {_fmt(eg['pval'])}")
+        caveat = (
+            ""
+            if result["k"] >= 10
+            else " (k < 10: too few studies to judge asymmetry, Cochrane Handbook 13.3.5.4)"
+        )
+        lines.append(f"Egger's test: {name} = {_fmt(eg['stat'])}, p = {_fmt(eg['pval'])}{caveat}")
     for note in result.get("notes") or []:
         lines.append(f"note: {note}")
     width = max((len(s["study"]) for s in result["studies"]), default=5)

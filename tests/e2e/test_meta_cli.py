@@ -57,6 +57,7 @@ def test_meta_json_has_the_contract_keys(tmp_path: Path, capsys: pytest.CaptureF
     assert [s["study"] for s in data["studies"]] == ["A", "B", "C", "D"]
     assert sum(s["weight"] for s in data["studies"]) == pytest.approx(100)
     assert "OR pooled by REML: k = 4" in stdout
+    assert "too few studies to judge asymmetry" in stdout  # Egger's test at k = 4 carries the caveat
 
 
 def test_meta_mh_peto_mod_subgroup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
