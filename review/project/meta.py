@@ -142,6 +142,11 @@ def _check_rows(table: StudyTable, shape: str, cols: dict[str, np.ndarray]) -> N
                     raise table.error(i, f"{sd} must be >= 0, got {cols[sd][i]:g}")
         else:
             for e, n in (("events1", "n1"), ("events2", "n2")):
+                for c in (e, n):
+                    if cols[c][i] != round(cols[c][i]):
+                        raise table.error(
+                            i, f"{c} must be a whole number of participants, got {cols[c][i]:g}"
+                        )
                 if cols[e][i] < 0:
                     raise table.error(i, f"{e} must be >= 0, got {cols[e][i]:g}")
                 if cols[e][i] > cols[n][i]:

@@ -139,6 +139,11 @@ def test_meta_forest_title_option_and_default_with_hksj(
             ["--measure", "RR"],
             "events1 (12) is larger than n1 (10)",
         ),
+        (
+            "study,events1,n1,events2,n2\nA,1.5,10,2,10\n",
+            ["--measure", "RR"],
+            "events1 must be a whole number of participants, got 1.5",
+        ),
         ("study,yi,vi\n", [], "no usable study"),
         ("study,yi,vi\nA,abc,0.1\n", [], "yi must be a number"),
         ("study,yi,vi\nA,0.1,0.1\n", ["--method", "MH"], "needs binary data"),
