@@ -45,6 +45,12 @@ class ExtractionStoreMixin(StoreBase):
         """Store one imported workbook and its cells in one transaction; returns the batch id."""
         at = now()
         with self.transaction() as conn:
+            seen = conn.execute(
+                "SELECT id FROM extraction_batches WHERE workbook_hash = ? AND reviewer = ? AND role = ?",
+                (workbook_hash, reviewer, role),
+            ).fetchone()
+            if seen is not None:  # the same file imported meanwhile by another process
+                return int(seen[0])
             cur = conn.execute(
                 "INSERT INTO extraction_batches (form, reviewer, role, file_name, workbook_hash, "
                 "export_token, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
