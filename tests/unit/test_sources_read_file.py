@@ -87,8 +87,6 @@ def test_empty_binary_and_missing_files(tmp_path: Path) -> None:
 
 def test_pubmed_xml_goes_to_the_search_stage_parser(tmp_path: Path) -> None:
     path = DATA / "pubmed_book_medlinedate.xml"
-    if not path.exists():
-        pytest.skip("PubMed XML test file not present")
     result = read_file(path, "pubmed-export")
     assert result.format == "pubmed-xml"
     assert len(result.records) + len(result.errors) >= result.entries >= 1
