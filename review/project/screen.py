@@ -346,10 +346,12 @@ def import_screening(project: Project, file: str | Path) -> str:
 
     mine = current_decisions(_decisions(project), stage, role).get(reviewer, {})
     new = []
+    changed = 0
     for d in sheet.decisions:
         old = mine.get(d.record_id)
         if old is not None and (old.decision, old.reason, old.note) == (d.decision, d.reason, d.note):
             continue
+        changed += old is not None and old.decision != d.decision
         new.append((d.record_id, d.decision, d.reason, d.note, d.row))
     store.add_screening_batch(
         stage=stage,
@@ -368,6 +370,12 @@ def import_screening(project: Project, file: str | Path) -> str:
         f"{path.name}: {len(sheet.decisions)} {what} by {reviewer} at {stage} "
         f"({', '.join(f'{v} {k}' for k, v in counts.items() if v)}); {len(new)} new or changed stored, "
         f"{len(sheet.decisions) - len(new)} unchanged; {sheet.blank} rows not screened yet"
+        + (
+            f"; {changed} of {reviewer}'s earlier {what} were changed by this workbook (the earlier ones stay "
+            "in the history; if this was an older copy, import the newer workbook again)"
+            if changed
+            else ""
+        )
     )
 
 

@@ -222,6 +222,7 @@ def test_later_workbook_supersedes_and_history_is_kept(proj: Project, tmp_path: 
     fill(a, lambda rid: "exclude" if rid in (1, 2) else "include")
     msg = import_screening(proj, a)
     assert "2 new or changed" in msg
+    assert "2 of A's earlier decisions were changed by this workbook" in msg  # an overturn is said aloud
     s = screening_status(proj)[TA]
     assert s["reviewers"]["A"] == {"include": N - 2, "exclude": 2, "maybe": 0}
     history = [d for d in proj.store.screening_decisions() if d[1] == 1]
