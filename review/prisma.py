@@ -536,36 +536,40 @@ def count_flow(
         final[stage][rid] = (str(row["final"]), _norm_reason(row.get("reason")))
     ta, ft = final["title-abstract"], final["full-text"]
 
+    def unfinished(
+        stage: dict[int, tuple[str, str]],
+        records: set[int],
+        where: str,
+        noun: str,
+        conflict_text: str,
+        pending_text: str,
+        pending_noun: str | None = None,
+    ) -> set[int]:
+        """Name the records of one stage with no final decision: unresolved conflicts, then pending."""
+        undecided = {r for r in records if stage.get(r, ("pending", ""))[0] not in ("include", "exclude")}
+        conflicts = {r for r in undecided if stage.get(r, ("", ""))[0] == "conflict"}
+        if conflicts:
+            problems.append(Problem(where, f"{_pl(len(conflicts), noun)} {conflict_text}", _ids(conflicts)))
+        if undecided - conflicts:
+            rest = undecided - conflicts
+            problems.append(
+                Problem(where, f"{_pl(len(rest), pending_noun or noun)} {pending_text}", _ids(rest))
+            )
+        return undecided
+
     def route(records: set[int], label: str) -> dict[str, Any]:
         """Title/abstract then full text for one column of the diagram."""
         where_ta = "title-abstract" + label
         where_ft = "full-text" + label
-        undecided = {r for r in records if ta.get(r, ("pending", ""))[0] not in ("include", "exclude")}
-        conflicts = {r for r in undecided if ta.get(r, ("", ""))[0] == "conflict"}
-        if conflicts:
-            problems.append(
-                Problem(where_ta, f"{_pl(len(conflicts), 'record')} with disagreeing decisions and no resolution: "
-                        "export the conflicts, resolve them and import the workbook", _ids(conflicts))
-            )  # fmt: skip
-        if undecided - conflicts:
-            problems.append(
-                Problem(where_ta, f"{_pl(len(undecided - conflicts), 'record')} awaiting screening (no final "
-                        "decision): finish screening before reporting PRISMA", _ids(undecided - conflicts))
-            )  # fmt: skip
+        undecided = unfinished(ta, records, where_ta, "record",
+                   "with disagreeing decisions and no resolution: export the conflicts, resolve them and "
+                   "import the workbook",
+                   "awaiting screening (no final decision): finish screening before reporting PRISMA")  # fmt: skip
         excluded = {r for r in records if ta.get(r, ("", ""))[0] == "exclude"}
         sought = {r for r in records if ta.get(r, ("", ""))[0] == "include"}
-        ft_undecided = {r for r in sought if ft.get(r, ("pending", ""))[0] not in ("include", "exclude")}
-        ft_conflicts = {r for r in ft_undecided if ft.get(r, ("", ""))[0] == "conflict"}
-        if ft_conflicts:
-            problems.append(
-                Problem(where_ft, f"{_pl(len(ft_conflicts), 'report')} with disagreeing decisions and no "
-                        "resolution: resolve the conflicts", _ids(ft_conflicts))
-            )  # fmt: skip
-        if ft_undecided - ft_conflicts:
-            problems.append(
-                Problem(where_ft, f"{_pl(len(ft_undecided - ft_conflicts), 'record')} included at title/abstract "
-                        "without a final full-text decision yet", _ids(ft_undecided - ft_conflicts))
-            )  # fmt: skip
+        ft_undecided = unfinished(ft, sought, where_ft, "report",
+                   "with disagreeing decisions and no resolution: resolve the conflicts",
+                   "included at title/abstract without a final full-text decision yet", pending_noun="record")  # fmt: skip
         blocked = {r.lower() for r in not_retrieved_reasons}
         ft_excl = {r: ft[r][1] for r in sought if ft.get(r, ("", ""))[0] == "exclude"}
         not_retrieved = {r for r, why in ft_excl.items() if why.lower() in blocked}

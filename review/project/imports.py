@@ -164,9 +164,7 @@ def export_library(project: Project, out: str | Path, fmt: str = "ris", *, force
             "exists already; choose another file name, or pass --force to overwrite it", path=out
         )
     store = project.store
-    ids_method = getattr(store, "unique_record_ids", None)
-    ids = list(ids_method()) if ids_method is not None else None
-    records = store.get_records(ids)
+    records = store.get_records(store.unique_record_ids())
     order = sorted(records)
     shown = record_notes_shown(project, order)
     kept = [_with_notes(records[i], shown.get(i, ())) for i in order]

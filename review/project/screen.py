@@ -60,12 +60,8 @@ def _check_stage(stage: str) -> str:
 
 
 def unique_record_ids(project: Project) -> list[int]:
-    """Records left after dedup (all records when the dedup stage has not run or is absent)."""
-    store = project.store
-    getter = getattr(store, "unique_record_ids", None)
-    if callable(getter):
-        return sorted(int(r) for r in getter())
-    return store.all_record_ids()
+    """Records left after dedup (all records before any dedup run), ascending."""
+    return sorted(int(r) for r in project.store.unique_record_ids())
 
 
 def _aliases(project: Project) -> dict[int, int]:
@@ -74,10 +70,7 @@ def _aliases(project: Project) -> dict[int, int]:
     A decision on a record that a later dedup run merged into another one counts for the
     record kept, so re-running dedup never throws screening work away.
     """
-    getter = getattr(project.store, "dedup_groups", None)
-    if not callable(getter):
-        return {}
-    groups: dict[int, tuple[int, bool]] = getter()
+    groups = project.store.dedup_groups()
     kept = {gid: rid for rid, (gid, is_kept) in groups.items() if is_kept}
     return {rid: kept[gid] for rid, (gid, _) in groups.items() if gid in kept and kept[gid] != rid}
 

@@ -37,10 +37,6 @@ DecisionRow = tuple[int, int, str, str, str, str, str | None, str | None, str, i
 class ScreeningStoreMixin(StoreBase):
     """Store methods for screening workbooks and decisions (append-only)."""
 
-    def all_record_ids(self) -> list[int]:
-        """Every record id, ascending (what screening uses when no dedup stage is available)."""
-        return [int(r[0]) for r in self.conn.execute("SELECT id FROM records ORDER BY id")]
-
     def record_titles(self, ids: Iterable[int]) -> dict[int, str | None]:
         """Titles by record id (cheaper than whole records when checking returned workbooks)."""
         wanted = list(ids)
