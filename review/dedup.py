@@ -3,7 +3,7 @@
 The algorithm follows what a bibliographer does by hand (Rathbone et al. 2015, Syst Rev 4:6;
 Hair et al. 2023, BMC Biol 21:189 ASySD; Wagner's bib-dedupe; duplicate definition after
 Rathbone: the same bibliographic record however reported, including corrected versions and
-Cochrane review updates, never a comment, a conference abstract or a reprint of a paper):
+Cochrane review updates, never a comment, a conference abstract or a reprint in another journal):
 
 1. Normalise each record once (title without language tags, database notes, HTML or case;
    author family names; journal words for abbreviation-aware comparison; first/last page with
@@ -19,7 +19,9 @@ Cochrane review updates, never a comment, a conference abstract or a reprint of 
    keep different publications apart (:func:`_conflict`): different DOIs or PMIDs, another
    kind of item, years more than one apart, different volume, issue or first page (after every
    page convention is tried), a conference abstract against a multi-page article. Then weigh
-   the evidence (:func:`compare`): title, authors, year, journal, volume and pages.
+   the evidence (:func:`compare`): title, authors, year, journal, volume and pages. One article
+   that its journal printed twice (same title, authors, abstract and length, years at most one
+   apart; :func:`_reprinted`) is one publication despite its second DOI and volume.
 4. Merge 'same' pairs best first with a union-find that refuses any merge that would put two
    conflicting records in one group (so A~B, B~C cannot chain two papers together).
    People's answers come first: a 'same' answer merges, a 'different' answer never merges.
@@ -212,6 +214,8 @@ _CITED = (
 _COCHRANE_ID = re.compile(r"\b(CD\d{6})\b", re.IGNORECASE)
 _COCHRANE_PUB = re.compile(r"(?<=14651858\.cd\d{6})\.pub\d+$")
 _EXCEL_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
+#: How much of an abstract is kept for matching: enough to tell two texts apart, small at 100k records.
+_ABSTRACT_CHARS = 400
 _PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?", re.IGNORECASE)
 _PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
 
@@ -463,6 +467,7 @@ class Prepared:
     multi_page: bool  # the pages span more than one page (an article, not an abstract)
     notice: str = ""  # a correction notice: the normalised title of the paper it names
     cited: tuple[str, str] = ("", "")  # a correction notice: the volume and first page it cites
+    abstract: str = ""  # the start of the normalised abstract (see _ABSTRACT_CHARS)
 
 
 _FIELDS = (
@@ -597,6 +602,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         pubmed=source == "pubmed" or bool(pmid),
         notice=notice,
         cited=(cited_volume, cited_page),
+        abstract=_fold(str(f["abstract"]))[:_ABSTRACT_CHARS] if f["abstract"] else "",
     )
 
 
@@ -670,6 +676,8 @@ def _conflict(a: Prepared, b: Prepared) -> str:
     if a.cochrane and b.cochrane:
         # one Cochrane review in all its versions (updates change the year and the title)
         return "" if a.cochrane == b.cochrane else "different Cochrane reviews"
+    if _reprinted(a, b):
+        return ""  # the journal's second printing has its own DOI, volume and year
     if a.doi and b.doi and a.doi != b.doi:
         return "different DOI"
     if a.pmid and b.pmid and a.pmid != b.pmid:
@@ -720,6 +728,35 @@ def _conflict(a: Prepared, b: Prepared) -> str:
         if article.multi_page and not suppl_volume and pages not in ("eq", "compatible"):
             return "conference abstract vs article"
     return ""
+
+
+def _length(p: Prepared) -> int:
+    """Pages spanned by a multi-page record's range (last minus first)."""
+    return _int(_digits(p.last_page)) - _int(p.page_digits)
+
+
+def _reprinted(a: Prepared, b: Prepared) -> bool:
+    """One article printed twice by its journal (a production error put right in a later issue).
+
+    The text is the same, so everything but its place is: the title, the authors in order (two
+    or more), the journal, the abstract (both present and long) and the number of pages; the
+    years are at most one apart. Different papers that share a title (editorials, 'Part 2',
+    a conference paper and its journal version) differ in abstract, journal or length.
+    """
+    if not (a.abstract and b.abstract and a.multi_page and b.multi_page):
+        return False
+    if a.year is None or b.year is None or abs(a.year - b.year) > 1:
+        return False
+    return (
+        len(a.abstract) >= 200
+        and len(b.abstract) >= 200
+        and len(a.surnames) >= 2
+        and a.surnames == b.surnames
+        and _length(a) == _length(b)
+        and fuzz.ratio(a.title, b.title) >= 98
+        and journal_match(a.journal, b.journal) >= 0.8
+        and fuzz.ratio(a.abstract, b.abstract) >= 97
+    )
 
 
 def _same_issue_item(a: Prepared, b: Prepared) -> bool:
@@ -1018,6 +1055,8 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
         # a PMID names one article (a translated title does not make it another); DOIs can be
         # shared by a whole supplement, so a DOI alone needs a similar title
         return "same", max(score, 0.95), "same PMID"
+    if _reprinted(a, b):
+        return "same", max(score, 0.95), "one article printed twice by its journal (same abstract and length)"
     if id_eq:
         if title_sim >= 0.8 or _prefix_title(a.title, b.title) or (title_sim >= 0.6 and authors >= 0.8):
             return "same", max(score, 0.95), "same DOI/PMID"

@@ -212,6 +212,29 @@ def test_shared_supplement_doi_does_not_merge_different_abstracts() -> None:
     assert verdict(a, b) == "different"
 
 
+ABSTRACT = (
+    "Background: ketamine infusions are used for complex regional pain syndrome, but their effect "
+    "beyond the infusion period is uncertain. Methods: we randomised 60 patients to a four-hour "
+    "infusion or placebo on ten days and followed them for twelve weeks. Results: pain fell more "
+    "with ketamine during the first month; the difference had faded by week twelve."
+)
+
+
+def test_an_article_the_journal_printed_twice_is_one_publication() -> None:
+    first = rec(abstract=ABSTRACT, year="2009", volume="147", pages="107-15", doi="10.1016/j.pain.2009.1")
+    again = rec(abstract=ABSTRACT, year="2010", volume="148", pages="56-64", doi="10.1016/j.pain.2008.9")
+    v, _, reason = compare(prepare(first), prepare(again))
+    assert (v, reason.split()[0]) == ("same", "one")
+    # anything that shows another text or another place keeps them apart
+    other_text = {**again, "abstract": "Objective: a different study of the same question. " + ABSTRACT[:150]}
+    assert verdict(first, other_text) == "different"
+    assert verdict(first, {**again, "pages": "56-70"}) == "different"  # another length
+    assert verdict(first, {**again, "year": "2011"}) == "different"  # years two apart
+    assert verdict(first, {**again, "journal": "Anesthesia and Analgesia"}) == "different"
+    assert verdict(first, {**again, "abstract": None}) == "different"  # no text to compare
+    assert verdict(first, {**again, "authors": "Schwartzman, R J; Grothusen, J R"}) == "different"
+
+
 def test_find_duplicates_groups_and_keeps_pubmed_record() -> None:
     records = [
         Record(source="embase", source_id="e1", **{**PAPER, "doi": None, "pages": "107-115"}),  # type: ignore[arg-type]
