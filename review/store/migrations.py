@@ -238,9 +238,28 @@ CREATE INDEX extraction_values_batch ON extraction_values (batch_id);
 CREATE INDEX extraction_batches_reviewer ON extraction_batches (role, reviewer, form)
 """
 
+IMPORT_PENDING = """
+CREATE TABLE import_pending (
+    id INTEGER PRIMARY KEY,
+    file_hash TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    format TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    started_at TEXT NOT NULL
+);
+CREATE TABLE import_pending_records (
+    pending_id INTEGER NOT NULL REFERENCES import_pending (id),
+    position INTEGER NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id),
+    new INTEGER NOT NULL,
+    PRIMARY KEY (pending_id, position)
+)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: records, searches, imports", _script(CORE)),
     Migration(2, "dedup: runs, groups, pairs, judgements", _script(DEDUP)),
     Migration(3, "screening: exports, batches, decisions", _script(SCREENING)),
     Migration(4, "extraction: batches, values", _script(EXTRACTION)),
+    Migration(5, "imports: batches of a file's import not finished yet", _script(IMPORT_PENDING)),
 ]
