@@ -227,11 +227,16 @@ def screen_export(directory: Path, stage: str, reviewer: str, out: Path) -> None
 @screen.command("import")
 @click.argument("directory", type=PATH)
 @click.argument("file", type=EXISTING)
-def screen_import(directory: Path, file: Path) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import an older copy of a workbook even though it overturns newer decisions.",
+)
+def screen_import(directory: Path, file: Path, force: bool) -> None:
     """Read a filled screening (or conflict) workbook back into the store."""
     from review.project.screen import import_screening
 
-    _in_project(directory, import_screening, file)
+    _in_project(directory, import_screening, file, force=force)
 
 
 @screen.command("status")
@@ -409,11 +414,21 @@ def pool(directory: Path, out_dir: Path | None) -> None:
 @cli.command()
 @click.argument("directory", type=PATH)
 @click.option("--out-dir", type=PATH, required=True, help="Folder for prisma.csv/.json/.svg/.png.")
-def prisma(directory: Path, out_dir: Path) -> None:
-    """Write PRISMA 2020 counts (CSV for the PRISMA2020 package, JSON) and the flow diagram."""
+@click.option(
+    "--provisional",
+    is_flag=True,
+    help="Review still in progress: count records and reports without a final decision in boxes of "
+    "their own (awaiting screening, in conflict, awaiting classification) and mark every file "
+    "PROVISIONAL with today's date; writes prisma-provisional.csv/.json/.svg/.png.",
+)
+def prisma(directory: Path, out_dir: Path, provisional: bool) -> None:
+    """Write PRISMA 2020 counts (CSV for the PRISMA2020 package, JSON) and the flow diagram.
+
+    Refuses while any record lacks a final screening decision, unless --provisional.
+    """
     from review.project.prisma import write_prisma
 
-    _in_project(directory, write_prisma, out_dir)
+    _in_project(directory, write_prisma, out_dir, provisional=provisional)
 
 
 @cli.command()

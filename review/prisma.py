@@ -24,6 +24,19 @@ Definitions (also in the README):
   trial linked by extraction), else one study per report.
 * **studies in meta-analysis** = included studies with at least one pooled result (NA when
   nothing was pooled).
+
+While the review is in progress (a protocol update, a progress report, a living review) the
+same flow is counted *provisionally*: records and reports without a final decision are
+counted in boxes of their own, never as excluded or included (Cochrane Handbook chapter 4,
+'studies awaiting classification'; PRISMA 2020 explanation and elaboration, item 16a):
+
+* **records awaiting screening** / **in conflict** = records screened at title/abstract
+  without a final decision (too few reviewers so far / reviewers disagree, no resolution);
+  screened = excluded + awaiting + in conflict + sought.
+* **reports awaiting classification** = reports sought without a final full-text decision
+  (not yet retrieved or assessed by every reviewer, agreed 'maybe', or reviewers disagree);
+  sought = not retrieved + awaiting classification + assessed, and assessed = excluded with
+  reasons + included.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +56,7 @@ __all__ = [
     "CSV_COLUMNS",
     "CSV_TEMPLATE",
     "NOT_RETRIEVED_REASONS",
+    "PROVISIONAL_ROWS",
     "PrismaCounts",
     "Problem",
     "SourceCount",
@@ -50,6 +65,7 @@ __all__ = [
     "csv_rows",
     "display_name",
     "format_list_cell",
+    "provisional_stamp",
     "source_kind",
     "write_csv",
 ]
@@ -136,6 +152,30 @@ CSV_TEMPLATE: tuple[tuple[str, str, str, str, str, str, str], ...] = (
      "Reports of total included studies in meta-analysis", "NA", "NA"),
 )  # fmt: skip
 
+# Rows a provisional CSV adds after the template's 34 (same columns). The PRISMA2020 parser finds
+# its rows by substring (``grep(key, data)``) and the title rows by box, so these keys contain no
+# key of the template and their boxes repeat existing ones (the package ignores them).
+PROVISIONAL_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("provisional", "box2", "PROVISIONAL: review in progress (counts as of the date in n); not for publication",
+     "PROVISIONAL"),
+    ("dbr_awaiting_records", "box5", "Records awaiting screening: no final title/abstract decision yet "
+     "(databases and registers)", "Records awaiting screening"),
+    ("dbr_conflict_records", "box5", "Records in conflict: reviewers disagree at title/abstract and no resolution "
+     "yet (databases and registers)", "Records in conflict awaiting resolution"),
+    ("dbr_awaiting_reports", "box7", "Reports awaiting classification: not yet retrieved or without a final "
+     "full-text decision (databases and registers)", "Reports awaiting retrieval or full-text decision"),
+    ("dbr_conflict_reports", "box7", "Reports in conflict: reviewers disagree at full text and no resolution yet "
+     "(databases and registers)", "Reports in conflict awaiting resolution"),
+    ("other_awaiting_records", "box13", "Records awaiting screening (other methods)", "Records awaiting screening"),
+    ("other_conflict_records", "box13", "Records in conflict at title/abstract (other methods)",
+     "Records in conflict awaiting resolution"),
+    ("other_awaiting_reports", "box13", "Reports awaiting classification (other methods)",
+     "Reports awaiting retrieval or full-text decision"),
+    ("other_conflict_reports", "box13", "Reports in conflict at full text (other methods)",
+     "Reports in conflict awaiting resolution"),
+)  # fmt: skip
+"""Extra rows of a provisional CSV: (data, box, description, boxtext); node, tooltips, url are NA."""
+
 NOT_RETRIEVED_REASONS = ("full text not available", "not retrieved", "report not retrieved")
 """Full-text exclusion reasons that mean the report could not be obtained (PRISMA box 'not retrieved')."""
 
@@ -218,13 +258,16 @@ class Problem:
     """Where the store is inconsistent for PRISMA: stage, what is wrong, the records concerned.
 
     ``severity`` 'error' blocks a PRISMA report (the flow would not add up or would hide
-    records); 'warning' is shown beside the counts.
+    records); 'warning' is shown beside the counts. ``awaiting`` marks an error that only says
+    a stage is unfinished (records or reports without a final decision): a provisional report
+    counts those in boxes of their own instead of refusing.
     """
 
     where: str
     message: str
     record_ids: tuple[int, ...] = ()
     severity: Literal["error", "warning"] = "error"
+    awaiting: bool = False
 
     def __str__(self) -> str:
         ids = ""
@@ -269,6 +312,14 @@ class PrismaCounts:
     previous_studies: int | None = None
     previous_reports: int | None = None
     study_grouping: str = "one study per report"
+    records_awaiting: int = 0
+    records_in_conflict: int = 0
+    dbr_reports_awaiting: int = 0
+    dbr_reports_in_conflict: int = 0
+    other_records_awaiting: int = 0
+    other_records_in_conflict: int = 0
+    other_reports_awaiting: int = 0
+    other_reports_in_conflict: int = 0
     problems: tuple[Problem, ...] = field(default=())
 
     def _of(self, *kinds: str) -> tuple[SourceCount, ...]:
@@ -333,6 +384,24 @@ class PrismaCounts:
         """Problems worth reporting that do not change the counts."""
         return tuple(p for p in self.problems if p.severity == "warning")
 
+    @property
+    def unfinished(self) -> int:
+        """Records and reports still without a final decision, both columns (0 = screening complete)."""
+        return (
+            self.records_awaiting
+            + self.records_in_conflict
+            + self.dbr_reports_awaiting
+            + self.dbr_reports_in_conflict
+            + self.other_records_awaiting
+            + self.other_records_in_conflict
+            + self.other_reports_awaiting
+            + self.other_reports_in_conflict
+        )
+
+    def blocking(self, provisional: bool = False) -> tuple[Problem, ...]:
+        """The errors that stop a report: all of them, or for a provisional one those not about unfinished stages."""
+        return tuple(p for p in self.errors if not (provisional and p.awaiting))
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counts, keyed as the PRISMA2020 CSV rows plus lists and problems."""
 
@@ -371,6 +440,15 @@ class PrismaCounts:
             "previous_studies": self.previous_studies,
             "previous_reports": self.previous_reports,
             "study_grouping": self.study_grouping,
+            "records_awaiting": self.records_awaiting,
+            "records_in_conflict": self.records_in_conflict,
+            "dbr_reports_awaiting": self.dbr_reports_awaiting,
+            "dbr_reports_in_conflict": self.dbr_reports_in_conflict,
+            "other_records_awaiting": self.other_records_awaiting,
+            "other_records_in_conflict": self.other_records_in_conflict,
+            "other_reports_awaiting": self.other_reports_awaiting,
+            "other_reports_in_conflict": self.other_reports_in_conflict,
+            "unfinished": self.unfinished,
             "flow_checks": check_flow(self),
             "problems": [
                 {
@@ -378,6 +456,7 @@ class PrismaCounts:
                     "where": p.where,
                     "message": p.message,
                     "record_ids": list(p.record_ids),
+                    "awaiting": p.awaiting,
                 }
                 for p in self.problems
             ],
@@ -387,20 +466,25 @@ class PrismaCounts:
 def check_flow(counts: PrismaCounts) -> list[str]:
     """The arithmetic of the flow: each step's count from the one before (empty list = adds up).
 
-    identified - duplicates - automation - other = screened; screened - excluded = sought;
-    sought - not retrieved = assessed; assessed - excluded with reasons = included reports
-    (plus the same for the other-methods column, whose included reports join the total).
+    identified - duplicates - automation - other = screened; screened - excluded - awaiting
+    screening - in conflict = sought; sought - not retrieved - awaiting classification =
+    assessed; assessed - excluded with reasons = included reports (plus the same for the
+    other-methods column, whose included reports join the total). The awaiting terms are 0
+    once screening is complete, which gives the PRISMA 2020 template's own arithmetic.
     """
     c = counts
     other_included = c.other_assessed - sum(n for _, n in c.other_excluded)
     steps = [
         ("records screened", c.records_screened,
          c.identified - c.duplicates - c.excluded_automatic - c.excluded_other),
-        ("reports sought for retrieval", c.dbr_sought, c.records_screened - c.records_excluded),
-        ("reports assessed for eligibility", c.dbr_assessed, c.dbr_sought - c.dbr_not_retrieved),
+        ("reports sought for retrieval", c.dbr_sought,
+         c.records_screened - c.records_excluded - c.records_awaiting - c.records_in_conflict),
+        ("reports assessed for eligibility", c.dbr_assessed,
+         c.dbr_sought - c.dbr_not_retrieved - c.dbr_reports_awaiting - c.dbr_reports_in_conflict),
         ("reports of new included studies", c.new_reports,
          c.dbr_assessed - sum(n for _, n in c.dbr_excluded) + other_included),
-        ("reports assessed (other methods)", c.other_assessed, c.other_sought - c.other_not_retrieved),
+        ("reports assessed (other methods)", c.other_assessed,
+         c.other_sought - c.other_not_retrieved - c.other_reports_awaiting - c.other_reports_in_conflict),
     ]  # fmt: skip
     bad = [f"{name} = {got}, but the flow gives {want}" for name, got, want in steps if got != want]
     if c.new_studies > c.new_reports:
@@ -544,30 +628,33 @@ def count_flow(
         conflict_text: str,
         pending_text: str,
         pending_noun: str | None = None,
-    ) -> set[int]:
-        """Name the records of one stage with no final decision: unresolved conflicts, then pending."""
+    ) -> tuple[set[int], set[int]]:
+        """The records of one stage with no final decision, named: (unresolved conflicts, pending)."""
         undecided = {r for r in records if stage.get(r, ("pending", ""))[0] not in ("include", "exclude")}
         conflicts = {r for r in undecided if stage.get(r, ("", ""))[0] == "conflict"}
+        pending = undecided - conflicts
         if conflicts:
-            problems.append(Problem(where, f"{_pl(len(conflicts), noun)} {conflict_text}", _ids(conflicts)))
-        if undecided - conflicts:
-            rest = undecided - conflicts
             problems.append(
-                Problem(where, f"{_pl(len(rest), pending_noun or noun)} {pending_text}", _ids(rest))
+                Problem(where, f"{_pl(len(conflicts), noun)} {conflict_text}", _ids(conflicts), awaiting=True)
             )
-        return undecided
+        if pending:
+            problems.append(
+                Problem(where, f"{_pl(len(pending), pending_noun or noun)} {pending_text}", _ids(pending),
+                        awaiting=True)
+            )  # fmt: skip
+        return conflicts, pending
 
     def route(records: set[int], label: str) -> dict[str, Any]:
         """Title/abstract then full text for one column of the diagram."""
         where_ta = "title-abstract" + label
         where_ft = "full-text" + label
-        undecided = unfinished(ta, records, where_ta, "record",
+        ta_conflict, ta_pending = unfinished(ta, records, where_ta, "record",
                    "with disagreeing decisions and no resolution: export the conflicts, resolve them and "
                    "import the workbook",
                    "awaiting screening (no final decision): finish screening before reporting PRISMA")  # fmt: skip
         excluded = {r for r in records if ta.get(r, ("", ""))[0] == "exclude"}
         sought = {r for r in records if ta.get(r, ("", ""))[0] == "include"}
-        ft_undecided = unfinished(ft, sought, where_ft, "report",
+        ft_conflict, ft_pending = unfinished(ft, sought, where_ft, "report",
                    "with disagreeing decisions and no resolution: resolve the conflicts",
                    "included at title/abstract without a final full-text decision yet", pending_noun="record")  # fmt: skip
         blocked = {r.lower() for r in not_retrieved_reasons}
@@ -591,10 +678,14 @@ def count_flow(
             "excluded": excluded,
             "sought": sought,
             "not_retrieved": not_retrieved,
-            "assessed": sought - not_retrieved,
+            # a report awaiting classification is sought but not (yet) assessed
+            "assessed": sought - not_retrieved - ft_conflict - ft_pending,
             "reasons": tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0].lower()))),
             "included": included,
-            "undecided": undecided | ft_undecided,
+            "ta_pending": ta_pending,
+            "ta_conflict": ta_conflict,
+            "ft_pending": ft_pending,
+            "ft_conflict": ft_conflict,
         }
 
     dbr = route(to_screen, "")
@@ -664,11 +755,19 @@ def count_flow(
         previous_studies=previous_studies,
         previous_reports=previous_reports,
         study_grouping=grouping,
+        records_awaiting=len(dbr["ta_pending"]),
+        records_in_conflict=len(dbr["ta_conflict"]),
+        dbr_reports_awaiting=len(dbr["ft_pending"]),
+        dbr_reports_in_conflict=len(dbr["ft_conflict"]),
+        other_records_awaiting=len(oth["ta_pending"]),
+        other_records_in_conflict=len(oth["ta_conflict"]),
+        other_reports_awaiting=len(oth["ft_pending"]),
+        other_reports_in_conflict=len(oth["ft_conflict"]),
         problems=tuple(problems),
     )
-    if not counts.errors:
+    if not counts.blocking(provisional=True):
         bad = check_flow(counts)
-        if bad:  # cannot happen with complete decisions; kept as a guard against a counting bug
+        if bad:  # cannot happen; kept as a guard against a counting bug
             problems.append(Problem("flow", "; ".join(bad)))
             counts = PrismaCounts(**{**counts.__dict__, "problems": tuple(problems)})
     return counts
@@ -678,8 +777,23 @@ def _n(value: int | None) -> str:
     return "NA" if value is None else str(int(value))
 
 
-def csv_rows(counts: PrismaCounts) -> list[dict[str, str]]:
-    """The 34 rows of the PRISMA2020 package's CSV, filled from ``counts`` (every key once)."""
+def provisional_stamp(as_of: datetime) -> str:
+    """The date a provisional report is stamped with: ``2026-11-25 14:30 UTC`` (naive times are taken as UTC)."""
+    return f"{_utc(as_of):%Y-%m-%d %H:%M} UTC"
+
+
+def _utc(as_of: datetime) -> datetime:
+    return as_of.astimezone(UTC) if as_of.tzinfo is not None else as_of
+
+
+def csv_rows(counts: PrismaCounts, *, provisional: datetime | None = None) -> list[dict[str, str]]:
+    """The 34 rows of the PRISMA2020 package's CSV, filled from ``counts`` (every key once).
+
+    With ``provisional`` (the time of counting) the rows are marked PROVISIONAL with that
+    date in the labels the package draws (the title box, and the screened and sought boxes
+    say how many still await a decision), and the :data:`PROVISIONAL_ROWS` follow with the
+    records and reports awaiting a decision, so the file can never pass for a final one.
+    """
     c = counts
     other = c.has_other_methods
     n: dict[str, str] = {
@@ -712,26 +826,67 @@ def csv_rows(counts: PrismaCounts) -> list[dict[str, str]]:
         "total_studies_ma": _n(c.studies_ma),
         "total_reports_ma": _n(c.reports_ma),
     }
+    label: dict[str, str] = {}
+    if provisional is not None:
+        stamp = provisional_stamp(provisional)
+        ta_open = c.records_awaiting + c.records_in_conflict
+        ft_open = c.dbr_reports_awaiting + c.dbr_reports_in_conflict
+        o_open = c.other_reports_awaiting + c.other_reports_in_conflict
+        label = {
+            "newstud": f"PROVISIONAL ({stamp}; review in progress - not for publication): "
+            "Identification of new studies via databases and registers",
+            "othstud": f"PROVISIONAL ({stamp}): Identification of new studies via other methods",
+            "records_screened": f"Records screened (PROVISIONAL: {ta_open} of them await a decision)",
+            "dbr_sought_reports": f"Reports sought for retrieval (PROVISIONAL: {ft_open} await classification)",
+            "other_sought_reports": f"Reports sought for retrieval (PROVISIONAL: {o_open} await classification)",
+            "new_studies": "New studies included so far (PROVISIONAL)",
+            "total_studies": "Total studies included so far (PROVISIONAL)",
+        }
+        n.update(
+            {
+                "provisional": _utc(provisional).date().isoformat(),
+                "dbr_awaiting_records": _n(c.records_awaiting),
+                "dbr_conflict_records": _n(c.records_in_conflict),
+                "dbr_awaiting_reports": _n(c.dbr_reports_awaiting),
+                "dbr_conflict_reports": _n(c.dbr_reports_in_conflict),
+                "other_awaiting_records": _n(c.other_records_awaiting) if other else "NA",
+                "other_conflict_records": _n(c.other_records_in_conflict) if other else "NA",
+                "other_awaiting_reports": _n(c.other_reports_awaiting) if other else "NA",
+                "other_conflict_reports": _n(c.other_reports_in_conflict) if other else "NA",
+            }
+        )
+        label["provisional"] = (
+            f"PROVISIONAL - review in progress - counts as of {stamp} - not for publication"
+        )
+    template = list(CSV_TEMPLATE)
+    if provisional is not None:
+        template += [(data, "NA", box, desc, text, "NA", "NA") for data, box, desc, text in PROVISIONAL_ROWS]
     rows = []
-    for data, node, box, description, boxtext, tooltips, url in CSV_TEMPLATE:
+    for data, node, box, description, boxtext, tooltips, url in template:
         value = n.get(data, "NA")  # title rows (identification, screening, included, NA) carry no count
+        text = label.get(data if data != "NA" else box, boxtext)
         rows.append(
-            dict(zip(CSV_COLUMNS, (data, node, box, description, boxtext, tooltips, url, value), strict=True))
+            dict(zip(CSV_COLUMNS, (data, node, box, description, text, tooltips, url, value), strict=True))
         )
     return rows
 
 
-def write_csv(counts: PrismaCounts, path: str | Path) -> Path:
-    """Write the PRISMA2020 CSV (UTF-8, all 34 rows); refuses counts whose flow does not add up."""
+def write_csv(counts: PrismaCounts, path: str | Path, *, provisional: datetime | None = None) -> Path:
+    """Write the PRISMA2020 CSV (UTF-8); refuses counts whose flow does not add up.
+
+    A final CSV has the template's 34 rows and needs every record decided; a ``provisional``
+    one (stamped with that time, see :func:`csv_rows`) counts the undecided in rows of their own.
+    """
     bad = check_flow(counts)
-    if counts.errors or bad:
+    blocking = counts.blocking(provisional=provisional is not None)
+    if blocking or bad:
         raise StoreError(
             "PRISMA counts are inconsistent, not writing the CSV: "
-            + "; ".join([str(p) for p in counts.errors] + bad)
+            + "; ".join([str(p) for p in blocking] + bad)
         )
     out = Path(path)
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(csv_rows(counts))
+        writer.writerows(csv_rows(counts, provisional=provisional))
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,15 @@ import pandas as pd
 
 from review.diagram import draw_prisma
 from review.errors import ReviewError, StoreError
-from review.prisma import NOT_RETRIEVED_REASONS, PrismaCounts, Problem, count_flow, csv_rows, write_csv
+from review.prisma import (
+    NOT_RETRIEVED_REASONS,
+    PrismaCounts,
+    Problem,
+    count_flow,
+    csv_rows,
+    provisional_stamp,
+    write_csv,
+)
 from review.project import Project
 
 __all__ = ["collect_counts", "prisma_counts", "prisma_frame", "write_prisma"]
@@ -208,42 +217,90 @@ def prisma_counts(project: Project) -> dict[str, Any]:
     return data
 
 
-def prisma_frame(project: Project) -> pd.DataFrame:
-    """The 34 rows of ``prisma.csv`` as a table (``data, boxtext, n``) for a notebook to show."""
-    rows = csv_rows(collect_counts(project))
+def prisma_frame(project: Project, *, provisional: bool = False) -> pd.DataFrame:
+    """The 34 rows of ``prisma.csv`` as a table (``data, boxtext, n``) for a notebook to show.
+
+    ``provisional`` adds the rows of records and reports awaiting a decision, marked with today's date.
+    """
+    rows = csv_rows(collect_counts(project), provisional=datetime.now(UTC) if provisional else None)
     return pd.DataFrame(rows)[["data", "box", "boxtext", "n"]]
 
 
-def _raise_if_inconsistent(counts: PrismaCounts) -> None:
-    if counts.errors:
-        detail = "; ".join(str(p) for p in counts.errors)
-        raise StoreError(f"PRISMA counts would not add up: {detail}")
+PROVISIONAL_HINT = (
+    "for interim counts marked PROVISIONAL, with the undecided in boxes of their own, run "
+    "`review prisma DIR --out-dir D --provisional`"
+)
 
 
-def write_prisma(project: Project, out_dir: str | Path) -> str:
+def _raise_if_inconsistent(counts: PrismaCounts, provisional: bool = False) -> None:
+    """Refuse counts that would not add up; name the stage and records, and the provisional option when it helps."""
+    blocking = counts.blocking(provisional)
+    if blocking:
+        detail = "; ".join(str(p) for p in blocking)
+        hint = f" ({PROVISIONAL_HINT})" if not provisional and all(p.awaiting for p in blocking) else ""
+        raise StoreError(f"PRISMA counts would not add up: {detail}{hint}")
+
+
+def _summary(counts: PrismaCounts) -> str:
+    c = counts
+    ta_open = c.records_awaiting + c.records_in_conflict
+    ft_open = c.dbr_reports_awaiting + c.dbr_reports_in_conflict
+    waiting = f" (awaiting a decision {ta_open})" if ta_open else ""
+    classify = f", awaiting classification {ft_open}" if ft_open else ""
+    return (
+        f"identified {c.identified} ({', '.join(f'{s.name} {s.records}' for s in c.sources)}), "
+        f"duplicates {c.duplicates}, screened {c.records_screened}{waiting}, excluded {c.records_excluded}, "
+        f"sought {c.dbr_sought}, not retrieved {c.dbr_not_retrieved}{classify}, assessed {c.dbr_assessed}, "
+        f"included {c.new_studies} studies / {c.new_reports} reports"
+    )
+
+
+def write_prisma(
+    project: Project, out_dir: str | Path, *, provisional: bool = False, as_of: datetime | None = None
+) -> str:
     """Write ``prisma.csv`` (PRISMA2020 package format), ``prisma.json``, ``prisma.svg`` and ``prisma.png``.
 
     Raises :class:`~review.errors.StoreError` naming the stage and records when the store is
     inconsistent (records awaiting screening, unresolved conflicts, decisions on records that
     never reached a stage). Returns a short report of what was written.
+
+    With ``provisional`` the review may be unfinished: records awaiting a title/abstract
+    decision or in conflict, and reports awaiting classification, are counted in boxes and
+    CSV rows of their own (Cochrane Handbook chapter 4, 'studies awaiting classification'),
+    never as excluded or included, and every file is marked PROVISIONAL with ``as_of`` (default
+    now, UTC). The files are ``prisma-provisional.*``, so a final report in the same folder is
+    never overwritten nor mistaken for this one. Other inconsistencies still refuse.
     """
     counts = collect_counts(project)
-    _raise_if_inconsistent(counts)
+    _raise_if_inconsistent(counts, provisional)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = counts.as_dict()
     data["project"] = {"protocol": project.protocol.id, "title": project.protocol.title}
     data["audit"] = _audit(project)
-    csv_path = write_csv(counts, out / "prisma.csv")
-    json_path = out / "prisma.json"
+    stamp: datetime | None = None
+    stem = "prisma"
+    if provisional:
+        stamp = as_of or datetime.now(UTC)
+        stem = "prisma-provisional"
+        data["provisional"] = {
+            "as_of": provisional_stamp(stamp),
+            "note": "PROVISIONAL: the review is in progress; these counts are not for publication",
+        }
+    csv_path = write_csv(counts, out / f"{stem}.csv", provisional=stamp)
+    json_path = out / f"{stem}.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    png, svg = draw_prisma(data, out / "prisma")
-    lines = [
-        f"PRISMA 2020: identified {counts.identified} ({', '.join(f'{s.name} {s.records}' for s in counts.sources)}), "
-        f"duplicates {counts.duplicates}, screened {counts.records_screened}, excluded {counts.records_excluded}, "
-        f"sought {counts.dbr_sought}, not retrieved {counts.dbr_not_retrieved}, assessed {counts.dbr_assessed}, "
-        f"included {counts.new_studies} studies / {counts.new_reports} reports",
-    ]
+    png, svg = draw_prisma(data, out / stem)
+    head = "PRISMA 2020"
+    if stamp is not None:
+        head = f"PROVISIONAL PRISMA 2020 as of {provisional_stamp(stamp)} (not for publication)"
+    lines = [f"{head}: {_summary(counts)}"]
+    if stamp is not None and not counts.unfinished:
+        lines.append(
+            "note: every record has a final decision: run without --provisional for the final report"
+        )
     lines += [f"warning: {p}" for p in counts.warnings]
+    if stamp is not None:
+        lines += [f"awaiting: {p}" for p in counts.errors if p.awaiting]
     lines += [f"wrote {p}" for p in (csv_path, json_path, svg, png)]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,209 @@ def test_study_links_count_before_any_outcome_is_extracted(
     data = prisma_counts(project)
     assert (data["new_reports"], data["new_studies"]) == (2, 1)
     assert data["total_studies_ma"] is None  # nothing pooled yet: NA, not 0
+
+
+# --- provisional PRISMA: a review half-way through screening, screened through real workbooks ---
+
+# Title/abstract script for the 13 unique records of ``filled``'s store, by position in ``unique``:
+# alice decides all; bob leaves three blank (awaiting screening) and disagrees on two (conflict).
+_TA_ALICE = "IIIIIEEEEEEEI"
+_TA_BOB = "IIII-EEEE--IE"
+# Full text, by position among the records both included (positions 0, 1, 2, 3): alice decides
+# all, bob leaves one blank (awaiting) and disagrees on one (conflict).
+_FT_ALICE = ("include", "exclude|full text not available", "include", "include")
+_FT_BOB = ("include", "exclude|full text not available", "exclude|wrong population", None)
+
+
+def _workbook_round(
+    project: Project, stage: str, reviewer: str, decide: dict[int, tuple[str, str | None]]
+) -> None:
+    """Export a reviewer's workbook, fill some rows as a screener does in Excel, import it."""
+    from review.project.demo import fill_screening_workbook
+    from review.project.screen import export_screening, import_screening
+
+    out = project.workbook_dir / f"{stage}_{reviewer}.xlsx"
+    export_screening(project, stage=stage, reviewer=reviewer, out=out)
+    assert fill_screening_workbook(out, decide.get) == len(decide)
+    import_screening(project, out)
+
+
+@pytest.fixture
+def midway(project: Project) -> dict[str, Any]:
+    """The store of ``filled`` (16 identified, 3 duplicates, 13 unique), screened half-way with workbooks."""
+    pub = [_rec("pubmed", str(i), f"10.1/{i}") for i in range(1, 11)]
+    p1 = _search(project, "crps-ketamine", pub[:8])
+    p2 = _search(project, "crps-other-treatments", pub[4:])
+    pids = sorted(set(p1) | set(p2))
+    emb = [_rec("embase", f"E{i}", f"10.1/{i}" if i <= 3 else f"10.2/{i}") for i in range(1, 7)]
+    eids = _import(project, "embase", emb)
+    _dedup(project, list(zip(pids[:3], eids[:3], strict=True)))
+    unique = pids + eids[3:]
+    word = {"I": "include", "E": "exclude"}
+    for reviewer, script in (("alice", _TA_ALICE), ("bob", _TA_BOB)):
+        decide = {rid: (word[c], None) for rid, c in zip(unique, script, strict=True) if c != "-"}
+        _workbook_round(project, "title-abstract", reviewer, decide)
+    both = [rid for rid, a, b in zip(unique, _TA_ALICE, _TA_BOB, strict=True) if a == b == "I"]
+    assert len(both) == 4
+    for reviewer, script in (("alice", _FT_ALICE), ("bob", _FT_BOB)):
+        decide = {}
+        for rid, value in zip(both, script, strict=True):
+            if value is not None:
+                decision, _, why = value.partition("|")
+                decide[rid] = (decision, why or None)
+        _workbook_round(project, "full-text", reviewer, decide)
+    return {"unique": unique, "full_text": both}
+
+
+def test_provisional_counts_of_a_review_half_way_add_up(project: Project, midway: dict[str, Any]) -> None:
+    data = prisma_counts(project)
+    # the same store as `filled`: identification is final
+    assert (data["identified"], data["duplicates"], data["records_screened"]) == (16, 3, 13)
+    # title/abstract: 4 agreed excludes, 4 agreed includes, 3 that bob has not screened, 2 in conflict
+    n_pending = _TA_BOB.count("-")
+    n_conflict = sum(a != b and "-" not in (a, b) for a, b in zip(_TA_ALICE, _TA_BOB, strict=True))
+    assert (n_pending, n_conflict) == (3, 2)
+    assert (data["records_excluded"], data["records_awaiting"], data["records_in_conflict"]) == (4, 3, 2)
+    assert data["dbr_sought_reports"] == 4
+    # full text: one agreed include, one agreed 'not available', one conflict, one awaiting bob
+    assert (
+        data["dbr_notretrieved_reports"],
+        data["dbr_reports_awaiting"],
+        data["dbr_reports_in_conflict"],
+    ) == (
+        1,
+        1,
+        1,
+    )
+    assert (data["dbr_assessed"], data["dbr_excluded"], data["new_reports"], data["new_studies"]) == (
+        1,
+        [],
+        1,
+        1,
+    )
+    # every box adds up
+    assert data["identified"] == data["duplicates"] + data["records_screened"]
+    assert data["records_screened"] == (
+        data["records_excluded"]
+        + data["records_awaiting"]
+        + data["records_in_conflict"]
+        + data["dbr_sought_reports"]
+    )
+    assert data["dbr_sought_reports"] == (
+        data["dbr_notretrieved_reports"]
+        + data["dbr_reports_awaiting"]
+        + data["dbr_reports_in_conflict"]
+        + data["dbr_assessed"]
+    )
+    assert data["dbr_assessed"] == data["dbr_excluded_total"] + data["new_reports"]
+    assert data["flow_checks"] == []
+    assert data["unfinished"] == 3 + 2 + 1 + 1
+    # each undecided record is named, as awaiting, never as excluded or included
+    awaiting = [p for p in data["problems"] if p["awaiting"]]
+    assert sorted(len(p["record_ids"]) for p in awaiting) == [1, 1, 2, 3]
+    named = {rid for p in awaiting for rid in p["record_ids"]}
+    pending_ta = {rid for rid, c in zip(midway["unique"], _TA_BOB, strict=True) if c == "-"}
+    assert pending_ta <= named
+
+
+def test_final_prisma_refuses_half_way_and_names_the_provisional_option(
+    project: Project, midway: dict[str, Any]
+) -> None:
+    out = project.root / "output" / "prisma"
+    with pytest.raises(StoreError, match=r"title-abstract: 2 records with disagreeing") as exc:
+        write_prisma(project, out)
+    assert "3 records awaiting screening" in str(exc.value)
+    assert "--provisional" in str(exc.value)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_integrity_errors_still_refuse_a_provisional_report(
+    project: Project, midway: dict[str, Any], tmp_path: Path
+) -> None:
+    """A stored record no search or import found breaks identification: provisional or not, nothing is written."""
+    ((orphan, _),) = project.store.add_records([_rec("embase", "ORPHAN", "10.9/orphan")])
+    with pytest.raises(
+        StoreError, match=rf"identification: 1 stored record found by no search.*{orphan}"
+    ) as exc:
+        write_prisma(project, tmp_path / "p", provisional=True)
+    assert "--provisional" not in str(exc.value)  # the option would not help
+    assert not (tmp_path / "p").exists()
+
+
+def test_write_provisional_prisma_marks_every_file(project: Project, midway: dict[str, Any]) -> None:
+    import csv
+
+    from PIL import Image
+
+    out = project.root / "output" / "prisma"
+    as_of = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+    report = write_prisma(project, out, provisional=True, as_of=as_of)
+    first = report.splitlines()[0]
+    assert first.startswith("PROVISIONAL PRISMA 2020 as of 2026-11-25 14:30 UTC (not for publication)")
+    assert "screened 13 (awaiting a decision 5)" in first and "awaiting classification 2" in first
+    assert sum(line.startswith("awaiting: ") for line in report.splitlines()) == 4
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"prisma-provisional.{ext}" for ext in ("csv", "json", "png", "svg")]
+    # CSV: the template's 34 rows, then the rows of the undecided, marked with the date
+    with (out / "prisma-provisional.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    n = {r["data"]: r["n"] for r in rows if r["data"] != "NA"}
+    assert len(rows) == 43
+    assert n["provisional"] == "2026-11-25"
+    assert (n["dbr_awaiting_records"], n["dbr_conflict_records"]) == ("3", "2")
+    assert (n["dbr_awaiting_reports"], n["dbr_conflict_reports"]) == ("1", "1")
+    assert (n["records_screened"], n["records_excluded"], n["dbr_sought_reports"]) == ("13", "4", "4")
+    newstud = next(r for r in rows if r["box"] == "newstud")
+    assert newstud["boxtext"].startswith("PROVISIONAL (2026-11-25 14:30 UTC")
+    # JSON
+    data = json.loads((out / "prisma-provisional.json").read_text(encoding="utf-8"))
+    assert data["provisional"]["as_of"] == "2026-11-25 14:30 UTC"
+    assert data["records_awaiting"] == 3 and data["flow_checks"] == []
+    # diagram: real 300-dpi PNG, SVG with the banner and the awaiting boxes as text
+    png, svg = out / "prisma-provisional.png", out / "prisma-provisional.svg"
+    assert png.stat().st_size > 50_000 and svg.stat().st_size > 10_000
+    with Image.open(png) as img:
+        assert round(img.info["dpi"][0]) == 300 and img.size[0] > 2000
+        assert len(img.getcolors(maxcolors=1 << 20) or []) > 50  # drawn, not blank
+    text = svg.read_text(encoding="utf-8").replace("\u00a0", " ")
+    for needle in ("PROVISIONAL", "2026-11-25 14:30 UTC", "Records awaiting a decision (n = 5)",
+                   "Awaiting screening (n = 3)", "Reports awaiting classification (n = 2)",
+                   "Studies included in review so far (n = 1)"):  # fmt: skip
+        assert needle in text, needle
+
+
+def test_cli_provisional_writes_the_marked_files_and_the_default_refuses(
+    project: Project, midway: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.close()
+    with pytest.raises(SystemExit) as exc:
+        main(["prisma", str(project.root), "--out-dir", str(tmp_path / "final")])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "awaiting screening" in err and "--provisional" in err
+    assert not (tmp_path / "final" / "prisma.csv").exists()
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["prisma", str(project.root), "--out-dir", str(tmp_path / "p"), "--provisional"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "PROVISIONAL PRISMA 2020 as of" in result.output
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
+        "prisma-provisional.csv",
+        "prisma-provisional.json",
+        "prisma-provisional.png",
+        "prisma-provisional.svg",
+    ]
+    assert (tmp_path / "p" / "prisma-provisional.png").stat().st_size > 50_000
+    help_text = runner.invoke(cli, ["prisma", "--help"]).output
+    assert "--provisional" in help_text
+
+
+def test_provisional_on_a_finished_review_says_so(
+    project: Project, filled: dict[str, Any], tmp_path: Path
+) -> None:
+    report = write_prisma(project, tmp_path / "p", provisional=True)
+    assert "run without --provisional for the final report" in report
+    data = json.loads((tmp_path / "p" / "prisma-provisional.json").read_text(encoding="utf-8"))
+    assert data["unfinished"] == 0 and data["records_screened"] == 13

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from review.diagram import draw_prisma, prisma_figure
 from review.errors import StoreError
 from review.prisma import (
     CSV_COLUMNS,
+    PROVISIONAL_ROWS,
     check_flow,
     count_flow,
     csv_rows,
@@ -245,7 +247,8 @@ def test_flow_adds_up_at_every_step(review: dict[str, Any]) -> None:
     assert c.identified - c.duplicates == len(review["unique_ids"]) == c.records_screened
     n = {r["data"]: r["n"] for r in csv_rows(c)}
     assert len(csv_rows(c)) == 34
-    listed = [int(part.rpartition(",")[2]) for part in n["database_specific_results"].split(";")]
+    cell = n["database_specific_results"]  # NA when only registers were searched
+    listed = [int(part.rpartition(",")[2]) for part in cell.split(";")] if cell != "NA" else []
     assert sum(listed) == int(n["database_results"])
 
 
@@ -266,9 +269,14 @@ def _many_databases() -> dict[str, Any]:
     return c.as_dict()
 
 
-@pytest.mark.parametrize("case", ["known", "many-databases"])
+@pytest.mark.parametrize("case", ["known", "many-databases", "provisional", "provisional-other-methods"])
 def test_diagram_text_stays_inside_boxes_and_boxes_do_not_overlap(case: str) -> None:
-    data = count_flow(**scenario()).as_dict() if case == "known" else _many_databases()
+    data = {
+        "known": lambda: count_flow(**scenario()).as_dict(),
+        "many-databases": _many_databases,
+        "provisional": lambda: _provisional_data(other=False),
+        "provisional-other-methods": lambda: _provisional_data(other=True),
+    }[case]()
     fig = prisma_figure(data)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -290,8 +298,23 @@ def test_diagram_text_stays_inside_boxes_and_boxes_do_not_overlap(case: str) -> 
         for needle in ("PubMed (n = 10)", "Duplicate records removed (n = 4)", "Records screened (n = 12)",
                        "Reports not retrieved (n = 1)", "Studies included in review (n = 2)"):  # fmt: skip
             assert needle in texts
-    else:
+    elif case == "many-databases":
         assert "Registers (n = 11)" in texts and "WHO ICTRP (n = 11)" in texts
+        assert "PROVISIONAL" not in texts and not fig.texts  # a finished review: no banner, no watermark
+    else:
+        texts = " ".join(texts.split())  # a narrow column wraps a count onto the next line
+        assert "PROVISIONAL \u2014 review in progress, not for publication" in texts
+        assert "Counts as of 2026-11-25 15:04 UTC" in texts
+        for needle in ("Records awaiting a decision (n = 2)", "Awaiting screening (n = 1)",
+                       "In conflict, awaiting resolution (n = 1)", "Reports awaiting classification (n = 2)",
+                       "Records screened or awaiting a decision (n = ", "Studies included in review so far"):  # fmt: skip
+            assert needle in texts, needle
+        assert [t.get_text() for t in fig.texts] == ["PROVISIONAL"]  # the watermark
+        if case == "provisional-other-methods":
+            assert (
+                texts.count("Reports awaiting classification (n = 1)") == 1
+            )  # other methods: 30 in conflict
+            assert "Records awaiting a decision (n = 1)" in texts  # other methods: 31 awaits screening
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -315,3 +338,200 @@ def test_decisions_on_records_later_removed_as_duplicates_are_warnings_not_count
     assert c.errors == ()
     assert [(p.where, p.record_ids) for p in c.warnings] == [("title-abstract", (11,)), ("full-text", (11,))]
     assert (c.records_screened, c.new_reports) == (12, 2)
+
+
+# --- provisional counts: the review in progress ---------------------------------------------
+
+
+def unfinished_scenario() -> dict[str, Any]:
+    """``scenario`` half-way: 9 awaits screening, 10 in conflict; at full text 2 awaits, 15 in conflict."""
+    s = scenario()
+    keep = [o for o in s["outcomes"] if not (o["stage"] == "title-abstract" and o["record_id"] in (9, 10))]
+    keep = [o for o in keep if not (o["stage"] == "full-text" and o["record_id"] in (2, 15))]
+    s["outcomes"] = [*keep, _ta(9, "pending"), _ta(10, "conflict"), _ft(2, "pending"), _ft(15, "conflict")]
+    return s
+
+
+def _adds_up(c: Any) -> None:
+    """Every provisional box adds up (PRISMA 2020 flow, with the undecided in boxes of their own)."""
+    assert c.identified == c.duplicates + c.excluded_automatic + c.excluded_other + c.records_screened
+    assert (
+        c.records_screened == c.records_excluded + c.records_awaiting + c.records_in_conflict + c.dbr_sought
+    )
+    assert (
+        c.dbr_sought
+        == c.dbr_not_retrieved + c.dbr_reports_awaiting + c.dbr_reports_in_conflict + c.dbr_assessed
+    )
+    assert c.other_sought == (
+        c.other_not_retrieved + c.other_reports_awaiting + c.other_reports_in_conflict + c.other_assessed
+    )
+    assert c.new_reports == c.dbr_assessed - sum(n for _, n in c.dbr_excluded) + c.other_assessed - sum(
+        n for _, n in c.other_excluded
+    )
+    assert check_flow(c) == []
+
+
+def test_undecided_records_and_reports_have_boxes_of_their_own() -> None:
+    c = count_flow(**unfinished_scenario())
+    assert (c.records_screened, c.records_excluded, c.records_awaiting, c.records_in_conflict) == (
+        12,
+        5,
+        1,
+        1,
+    )
+    assert (c.dbr_sought, c.dbr_not_retrieved, c.dbr_reports_awaiting, c.dbr_reports_in_conflict) == (
+        5,
+        1,
+        1,
+        1,
+    )
+    assert (c.dbr_assessed, c.dbr_excluded, c.new_reports) == (2, (("wrong population, adults", 1),), 1)
+    assert c.unfinished == 4
+    _adds_up(c)
+    # the final report refuses, naming them; a provisional one does not
+    assert {p.record_ids for p in c.blocking()} == {(9,), (10,), (2,), (15,)}
+    assert all(p.awaiting for p in c.errors) and c.blocking(provisional=True) == ()
+
+
+def test_a_provisional_report_still_refuses_integrity_errors() -> None:
+    s = unfinished_scenario()
+    s["record_ids"] = range(1, 18)  # record 17: stored, but no source found it
+    c = count_flow(**s)
+    assert [p.where for p in c.blocking(provisional=True)] == ["identification"]
+    with pytest.raises(StoreError, match="identification: 1 stored record found by no search"):
+        write_csv(c, "/nonexistent/never-written.csv", provisional=datetime(2026, 11, 25, tzinfo=UTC))
+
+
+@st.composite
+def unfinished_reviews(draw: st.DrawFn) -> dict[str, Any]:
+    """Reviews stopped anywhere: every final outcome possible at both stages, in both columns."""
+    n = draw(st.integers(1, 60))
+    sources = draw(
+        st.lists(st.sampled_from(["pubmed", "embase", "ctgov", "citation searching"]), min_size=n, max_size=n)
+    )
+    identified = [(i + 1, s) for i, s in enumerate(sources)]
+    removed = set(draw(st.lists(st.integers(1, n), max_size=n // 2)))
+    unique = set(range(1, n + 1)) - removed or {n}
+    finals = st.sampled_from(["include", "exclude", "pending", "conflict"])
+    outcomes = []
+    for rid in sorted(unique):
+        ta = draw(finals)
+        outcomes.append(_ta(rid, ta))
+        if ta == "include":
+            ft = draw(finals)
+            why = draw(st.sampled_from(["wrong population", "full text not available", "wrong outcome"]))
+            outcomes.append(_ft(rid, ft, why if ft == "exclude" else None))
+    return {
+        "identified": identified,
+        "unique_ids": unique,
+        "outcomes": outcomes,
+        "record_ids": range(1, n + 1),
+    }
+
+
+@settings(max_examples=80, deadline=None)
+@given(unfinished_reviews())
+def test_provisional_flow_adds_up_wherever_the_review_stopped(review: dict[str, Any]) -> None:
+    c = count_flow(**review)
+    assert c.blocking(provisional=True) == ()
+    _adds_up(c)
+    undecided = sum(o["final"] in ("pending", "conflict") for o in review["outcomes"])
+    assert c.unfinished == undecided
+    assert bool(c.blocking()) == (undecided > 0)
+    rows = csv_rows(c, provisional=datetime(2026, 11, 25, 9, 5, tzinfo=UTC))
+    n = {r["data"]: r["n"] for r in rows}
+    assert len(rows) == 34 + len(PROVISIONAL_ROWS)
+    assert (
+        int(n["dbr_awaiting_records"]) + int(n["dbr_conflict_records"])
+        == c.records_awaiting + c.records_in_conflict
+    )
+
+
+# The patterns the PRISMA2020 package's parser (R/PRISMA_data.R, v1.1.4) greps column 1 (`data`)
+# and column 3 (`box`) for; each must find exactly one row, or the package reads a vector.
+_R_DATA_PATTERNS = [
+    "previous_studies",
+    "previous_reports",
+    "register_results",
+    "database_results",
+    "database_specific_results",
+    "register_specific_results",
+    "website_results",
+    "organisation_results",
+    "citations_results",
+    "duplicates",
+    "excluded_automatic",
+    "excluded_other",
+    "records_screened",
+    "records_excluded",
+    "dbr_sought_reports",
+    "dbr_notretrieved_reports",
+    "other_sought_reports",
+    "other_notretrieved_reports",
+    "dbr_assessed",
+    "dbr_excluded",
+    "other_assessed",
+    "other_excluded",
+    "new_studies",
+    "new_reports",
+    "total_studies$",
+    "total_reports$",
+    "identification",
+    "screening",
+    "included",
+    "total_studies_ma",
+    "total_reports_ma",
+]
+
+
+@pytest.mark.parametrize("provisional", [None, datetime(2026, 11, 25, 15, 4, tzinfo=UTC)])
+def test_every_row_the_prisma2020_parser_looks_for_is_found_once(
+    tmp_path: Path, provisional: datetime | None
+) -> None:
+    c = count_flow(**unfinished_scenario()) if provisional else count_flow(**scenario())
+    rows = _read(write_csv(c, tmp_path / "prisma.csv", provisional=provisional))
+    for pattern in _R_DATA_PATTERNS:
+        hits = [r["data"] for r in rows if re.search(pattern, r["data"])]
+        assert len(hits) == 1, (pattern, hits)
+    for pattern in ("prevstud", "newstud", "othstud"):
+        assert sum(bool(re.search(pattern, r["box"])) for r in rows) == 1, pattern
+    assert all(r["boxtext"] for r in rows)
+
+
+def test_provisional_csv_is_marked_and_counts_the_undecided(tmp_path: Path) -> None:
+    c = count_flow(**unfinished_scenario())
+    with pytest.raises(StoreError, match="awaiting screening"):
+        write_csv(c, tmp_path / "final.csv")  # the default stays strict
+    path = write_csv(c, tmp_path / "p.csv", provisional=datetime(2026, 11, 25, 15, 4, tzinfo=UTC))
+    rows = _read(path)
+    assert [r["data"] for r in rows[34:]] == [row[0] for row in PROVISIONAL_ROWS]
+    n = {r["data"]: r["n"] for r in rows}
+    text = {r["data"] if r["data"] != "NA" else r["box"]: r["boxtext"] for r in rows}
+    assert n["provisional"] == "2026-11-25"
+    assert "2026-11-25 15:04 UTC" in text["provisional"] and "not for publication" in text["provisional"]
+    assert text["newstud"].startswith("PROVISIONAL (2026-11-25 15:04 UTC")
+    assert text["records_screened"] == "Records screened (PROVISIONAL: 2 of them await a decision)"
+    assert text["dbr_sought_reports"] == "Reports sought for retrieval (PROVISIONAL: 2 await classification)"
+    assert (n["dbr_awaiting_records"], n["dbr_conflict_records"]) == ("1", "1")
+    assert (n["dbr_awaiting_reports"], n["dbr_conflict_reports"]) == ("1", "1")
+    assert n["other_awaiting_records"] == "NA"  # no other-methods column
+    assert (n["records_excluded"], n["dbr_sought_reports"], n["dbr_assessed"]) == ("5", "5", "2")
+    # the final CSV of a finished review carries no trace of the provisional rows
+    final = _read(write_csv(count_flow(**scenario()), tmp_path / "final.csv"))
+    assert len(final) == 34 and not any("PROVISIONAL" in r["boxtext"] for r in final)
+
+
+def _provisional_data(other: bool) -> dict[str, Any]:
+    s = unfinished_scenario()
+    if other:
+        s["identified"] += [(30, "citation searching"), (31, "citation searching"), (32, "website")]
+        s["unique_ids"] = s["unique_ids"] | {30, 31, 32}
+        s["record_ids"] = range(1, 33)
+        s["identified"] += [(i, "pubmed") for i in range(17, 30)]
+        s["unique_ids"] |= set(range(17, 30))
+        s["outcomes"] += [_ta(i, "exclude") for i in range(17, 30)]
+        s["outcomes"] += [_ta(30, "include"), _ta(31, "pending"), _ta(32, "include"), _ft(30, "conflict")]
+        s["outcomes"] += [_ft(32, "include")]
+    data = count_flow(**s).as_dict()
+    data["provisional"] = {"as_of": "2026-11-25 15:04 UTC"}
+    return data
