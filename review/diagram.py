@@ -149,8 +149,8 @@ def _boxes(data: Mapping[str, Any]) -> dict[str, _Box]:
     if data.get("total_studies_ma") is not None:
         boxes["ma"] = _Box(
             [
-                (f"Studies included in meta-analysis (n = {_n(data['total_studies_ma'])})", 0),
-                (f"Reports of studies in meta-analysis (n = {_n(data.get('total_reports_ma'))})", 0),
+                (f"Studies included in meta-analysis{so_far} (n = {_n(data['total_studies_ma'])})", 0),
+                (f"Reports of studies in meta-analysis{so_far} (n = {_n(data.get('total_reports_ma'))})", 0),
             ]
         )
     if _has_other(data):
