@@ -227,11 +227,16 @@ def screen_export(directory: Path, stage: str, reviewer: str, out: Path) -> None
 @screen.command("import")
 @click.argument("directory", type=PATH)
 @click.argument("file", type=EXISTING)
-def screen_import(directory: Path, file: Path) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import an older copy of a workbook even though it overturns newer decisions.",
+)
+def screen_import(directory: Path, file: Path, force: bool) -> None:
     """Read a filled screening (or conflict) workbook back into the store."""
     from review.project.screen import import_screening
 
-    _in_project(directory, import_screening, file)
+    _in_project(directory, import_screening, file, force=force)
 
 
 @screen.command("status")

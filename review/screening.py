@@ -35,6 +35,7 @@ __all__ = [
     "cohen_kappa",
     "conflict_ids",
     "current_decisions",
+    "decisions_on_records",
     "final_decisions",
     "normalise_decision",
     "normalise_reason",
@@ -113,6 +114,17 @@ class Decision:
     note: str | None = None
     decided_at: str = ""
     batch_id: int | None = None
+    #: The record the decision was given on, when a later dedup run merged it into
+    #: ``record_id`` (the record kept); None when it was given on ``record_id`` itself.
+    member: int | None = None
+    #: For a resolution: the records (duplicates merged into ``record_id``) the third reviewer
+    #: saw as one when deciding; empty means ``on`` alone.
+    covers: frozenset[int] = frozenset()
+
+    @property
+    def on(self) -> int:
+        """The record this decision was given on (before any merge by dedup)."""
+        return self.record_id if self.member is None else self.member
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +137,7 @@ class Final:
     reason: str | None = None
     resolved: bool = False  # decided by a third reviewer
     undecided: bool = False  # full text: every screener said maybe
+    merged: bool = False  # decided on two or more records a later dedup run merged into this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +162,7 @@ class StageSummary:
     finals: dict[str, int]
     resolved: int
     undecided: int
+    merged_conflicts: int = 0  # conflicts between duplicates screened apart, merged later by dedup
 
     @property
     def kappa(self) -> float | None:
@@ -227,6 +241,85 @@ def _pick_reason(reasons: Sequence[str | None], order: Sequence[str]) -> str | N
     return min(counts, key=lambda r: (-counts[r], rank.get(r, len(rank)), r))
 
 
+def decisions_on_records(
+    decisions: Iterable[Decision], stage: str, role: str = SCREENER
+) -> dict[str, dict[int, Decision]]:
+    """Each reviewer's latest decision per record *as given* (before dedup merged any records).
+
+    Like :func:`current_decisions`, but keyed by :attr:`Decision.on`: two duplicates a later
+    dedup run merged keep one current decision each, so a reviewer who decided them
+    differently is seen to disagree with herself.
+    """
+    out: dict[str, dict[int, Decision]] = {}
+    for d in sorted((d for d in decisions if d.stage == stage and d.role == role), key=lambda d: d.seq):
+        out.setdefault(d.reviewer, {})[d.on] = d
+    return out
+
+
+def _settle(given: Sequence[Decision], rid: int, stage: str, k: int, reasons: Sequence[str]) -> Final:
+    """The screeners' rule for one record: agreement of at least ``k`` of them, else pending or conflict."""
+    values = {d.decision for d in given}
+    if len(values) > 1:
+        return Final(rid, stage, "conflict")
+    if len(given) < max(1, k):
+        return Final(rid, stage, "pending")
+    (value,) = values
+    if value == "maybe":
+        if stage == STAGES[0]:
+            return Final(rid, stage, "include")
+        return Final(rid, stage, "pending", undecided=True)
+    if value == "exclude":
+        return Final(rid, stage, "exclude", _pick_reason([d.reason for d in given], reasons))
+    return Final(rid, stage, "include")
+
+
+def _settle_merged(
+    screeners: Mapping[int, Sequence[Decision]],
+    resolutions: Mapping[int, Decision],
+    rid: int,
+    stage: str,
+    k: int,
+    reasons: Sequence[str],
+) -> Final:
+    """A record kept for duplicates that were screened separately before a dedup run merged them.
+
+    Each duplicate brings its own resolution if a third reviewer settled it, else its
+    screeners' current decisions. When all of these agree, they carry over to the record kept
+    (counting each reviewer once, so two screeners who each decided one of the duplicates
+    alike settle it); any two that differ - also one reviewer who decided the duplicates
+    differently - make a conflict for a third reviewer (Cochrane Handbook v6.4 §4.6.4: one
+    study, one decision). Nothing is dropped: every duplicate's decisions are weighed.
+    """
+    votes: list[tuple[str, str | None]] = []
+    latest: dict[str, Decision] = {}  # each screener's latest decision on any of the duplicates
+    resolved = False
+    for member in sorted(screeners.keys() | resolutions.keys()):
+        res = resolutions.get(member)
+        if res is not None:
+            votes.append((res.decision, res.reason))
+            resolved = True
+            continue
+        for d in screeners.get(member, ()):
+            votes.append((d.decision, d.reason))
+            if d.reviewer not in latest or d.seq > latest[d.reviewer].seq:
+                latest[d.reviewer] = d
+    values = {v for v, _ in votes}
+    if len(values) > 1:
+        return Final(rid, stage, "conflict", merged=True)
+    if not resolved and len(latest) < max(1, k):
+        return Final(rid, stage, "pending", merged=True)
+    (value,) = values
+    if value == "maybe":  # only screeners give maybe
+        if stage == STAGES[0]:
+            return Final(rid, stage, "include", merged=True)
+        return Final(rid, stage, "pending", undecided=True, merged=True)
+    reason = None
+    if value == "exclude":
+        given = [r.reason for r in resolutions.values()] + [d.reason for d in latest.values()]
+        reason = _pick_reason(given, reasons)
+    return Final(rid, stage, value, reason, resolved=resolved, merged=True)
+
+
 def final_decisions(
     decisions: Sequence[Decision],
     stage: str,
@@ -242,43 +335,45 @@ def final_decisions(
     an agreed "maybe" means include at title/abstract (retrieve the full text) and stays
     open (pending, ``undecided``) at full text. An excluded record's reason is the most
     frequent reason its excluders gave (ties: the protocol's order of reasons).
+
+    Duplicates screened separately and merged later by dedup (decisions whose
+    :attr:`Decision.member` differs from the record kept) are weighed together, see
+    :func:`_settle_merged`: agreeing decisions carry over, differing ones are a conflict
+    (``merged=True``). A resolution settles such a record only if the third reviewer saw all
+    of its decided duplicates at once (:attr:`Decision.covers`, a conflict workbook exported
+    after the merge); an older resolution of one duplicate counts as that duplicate's decision.
     """
-    screeners = current_decisions(decisions, stage, SCREENER)
-    resolvers = current_decisions(decisions, stage, RESOLVER)
+    k = reviewers_per_record
+    screeners: dict[int, dict[int, list[Decision]]] = {}  # record kept -> record decided -> decisions
+    for per in decisions_on_records(decisions, stage, SCREENER).values():
+        for d in per.values():
+            screeners.setdefault(d.record_id, {}).setdefault(d.on, []).append(d)
     latest_resolution: dict[int, Decision] = {}
-    for per in resolvers.values():
-        for rid, d in per.items():
-            if rid not in latest_resolution or d.seq > latest_resolution[rid].seq:
-                latest_resolution[rid] = d
-    by_record: dict[int, list[Decision]] = {}
-    for per in screeners.values():
-        for rid, d in per.items():
-            by_record.setdefault(rid, []).append(d)
+    member_resolution: dict[int, dict[int, Decision]] = {}
+    for d in sorted((d for d in decisions if d.stage == stage and d.role == RESOLVER), key=lambda d: d.seq):
+        if d.decision not in ("include", "exclude"):
+            continue
+        latest_resolution[d.record_id] = d
+        member_resolution.setdefault(d.record_id, {})[d.on] = d
     out: dict[int, Final] = {}
     for rid in record_ids:
+        by_member = screeners.get(rid, {})
+        resolved_members = member_resolution.get(rid, {})
+        decided = by_member.keys() | resolved_members.keys()
         res = latest_resolution.get(rid)
-        if res is not None and res.decision in ("include", "exclude"):
+        if res is not None and decided <= (res.covers | {res.on}):
             out[rid] = Final(
-                rid, stage, res.decision, res.reason if res.decision == "exclude" else None, resolved=True
+                rid,
+                stage,
+                res.decision,
+                res.reason if res.decision == "exclude" else None,
+                resolved=True,
+                merged=len(decided) > 1,
             )
-            continue
-        given = by_record.get(rid, [])
-        values = {d.decision for d in given}
-        if len(values) > 1:
-            out[rid] = Final(rid, stage, "conflict")
-        elif len(given) < max(1, reviewers_per_record):
-            out[rid] = Final(rid, stage, "pending")
+        elif len(decided) > 1:
+            out[rid] = _settle_merged(by_member, resolved_members, rid, stage, k, reasons)
         else:
-            (value,) = values
-            if value == "maybe":
-                if stage == STAGES[0]:
-                    out[rid] = Final(rid, stage, "include")
-                else:
-                    out[rid] = Final(rid, stage, "pending", undecided=True)
-            elif value == "exclude":
-                out[rid] = Final(rid, stage, "exclude", _pick_reason([d.reason for d in given], reasons))
-            else:
-                out[rid] = Final(rid, stage, "include")
+            out[rid] = _settle([d for ds in by_member.values() for d in ds], rid, stage, k, reasons)
     return out
 
 
@@ -319,4 +414,5 @@ def summarise_stage(
         finals={k: tally.get(k, 0) for k in FINALS},
         resolved=sum(f.resolved for f in finals.values()),
         undecided=sum(f.undecided for f in finals.values()),
+        merged_conflicts=sum(f.final == "conflict" and f.merged for f in finals.values()),
     )

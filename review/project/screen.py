@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from review.screening import (
     Final,
     conflict_ids,
     current_decisions,
+    decisions_on_records,
     final_decisions,
     normalise_decision,
     normalise_reason,
@@ -40,7 +42,14 @@ from review.workbooks.common import (
     refuse_overwrite,
     reviewer_name,
 )
-from review.workbooks.screening import ScreeningRow, read_decisions, title_matches, write_screening_workbook
+from review.workbooks.screening import (
+    ScreeningRow,
+    SheetDecision,
+    SheetDecisions,
+    read_decisions,
+    title_matches,
+    write_screening_workbook,
+)
 
 __all__ = [
     "export_conflicts",
@@ -75,24 +84,50 @@ def _aliases(project: Project) -> dict[int, int]:
     return {rid: kept[gid] for rid, (gid, _) in groups.items() if gid in kept and kept[gid] != rid}
 
 
+def _duplicates(project: Project) -> dict[int, frozenset[int]]:
+    """Record kept -> itself and the records the latest dedup run merged into it (groups of two or more)."""
+    out: dict[int, set[int]] = {}
+    for rid, kept in _aliases(project).items():
+        out.setdefault(kept, {kept}).add(rid)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _decisions(project: Project) -> list[Decision]:
-    """Every stored decision, oldest first, with merged duplicates pointing at the record kept."""
+    """Every stored decision, oldest first, with merged duplicates pointing at the record kept.
+
+    A decision given on a record that dedup later merged keeps that record as
+    :attr:`Decision.member`, so disagreeing duplicates show up as a conflict; a resolution
+    from a conflict workbook that showed merged duplicates as one row carries them as
+    :attr:`Decision.covers`.
+    """
+    store = project.store
     alias = _aliases(project)
-    return [
-        Decision(
-            seq=row[0],
-            record_id=alias.get(row[1], row[1]),
-            stage=row[2],
-            reviewer=row[3],
-            decision=row[4],
-            role=row[5],
-            reason=row[6],
-            note=row[7],
-            decided_at=row[8],
-            batch_id=row[9],
+    members = store.screening_export_members()
+    shown: dict[int, dict[int, frozenset[int]]] = {}
+    if members:
+        tokens = {b["id"]: b["export_token"] for b in store.screening_batches()}
+        shown = {bid: members[t] for bid, t in tokens.items() if t in members}
+    out = []
+    for row in store.screening_decisions():
+        rid, batch = int(row[1]), int(row[9])
+        kept = alias.get(rid, rid)
+        out.append(
+            Decision(
+                seq=row[0],
+                record_id=kept,
+                stage=row[2],
+                reviewer=row[3],
+                decision=row[4],
+                role=row[5],
+                reason=row[6],
+                note=row[7],
+                decided_at=row[8],
+                batch_id=batch,
+                member=None if kept == rid else rid,
+                covers=shown.get(batch, {}).get(rid, frozenset()),
+            )
         )
-        for row in project.store.screening_decisions()
-    ]
+    return out
 
 
 def _reasons(project: Project) -> tuple[str, ...]:
@@ -153,6 +188,7 @@ def _write(
     ids: Sequence[int],
     earlier_names: Sequence[str] = (),
     earlier: dict[int, dict[str, Any]] | None = None,
+    members: dict[int, frozenset[int]] | None = None,
 ) -> None:
     token = uuid.uuid4().hex
     rows = _rows(project, ids, earlier)
@@ -179,7 +215,13 @@ def _write(
     # storing fails, the workbook would be refused on import, so it is removed
     try:
         project.store.add_workbook_export(
-            token=token, kind=kind, stage=stage, reviewer=reviewer, record_ids=list(ids), file_name=out.name
+            token=token,
+            kind=kind,
+            stage=stage,
+            reviewer=reviewer,
+            record_ids=list(ids),
+            file_name=out.name,
+            members=members,
         )
     except BaseException:
         out.unlink(missing_ok=True)
@@ -224,15 +266,26 @@ def export_conflicts(project: Project, stage: str, reviewer: str, out: str | Pat
     ids = conflict_ids(finals)
     if not ids:
         return f"no conflicts at {stage}: nothing for a third reviewer; no workbook written"
-    current = current_decisions(decisions, stage, SCREENER)
-    names = [n for n in reviewer_order(decisions, stage) if any(rid in current.get(n, {}) for rid in ids)]
+    wanted = set(ids)
+    given: dict[int, dict[str, list[Decision]]] = {}  # record kept -> reviewer -> decisions on its duplicates
+    for name, per in decisions_on_records(decisions, stage, SCREENER).items():
+        for d in per.values():
+            if d.record_id in wanted:
+                given.setdefault(d.record_id, {}).setdefault(name, []).append(d)
+    names = [n for n in reviewer_order(decisions, stage) if any(n in g for g in given.values())]
     earlier: dict[int, dict[str, Any]] = {}
     for rid in ids:
         earlier[rid] = {}
-        for n in names:
-            d = current.get(n, {}).get(rid)
-            if d is not None:
-                earlier[rid][n] = (d.decision, d.reason, d.note)
+        for n, ds in given.get(rid, {}).items():
+            if len(ds) == 1:
+                earlier[rid][n] = (ds[0].decision, ds[0].reason, ds[0].note)
+            else:  # this reviewer screened duplicates dedup merged later: show each one
+                ds = sorted(ds, key=lambda d: d.on)
+                earlier[rid][n] = tuple(
+                    "; ".join(f"{v} (record {d.on})" for d in ds if (v := getattr(d, part))) or None
+                    for part in ("decision", "reason", "note")
+                )
+    merged = {k: v for k, v in _duplicates(project).items() if k in wanted}
     _write(
         project,
         out,
@@ -242,18 +295,127 @@ def export_conflicts(project: Project, stage: str, reviewer: str, out: str | Pat
         ids=ids,
         earlier_names=names,
         earlier=earlier,
+        members=merged,
     )
-    return f"wrote {out}: {len(ids)} conflicts at {stage} for {reviewer} to resolve"
+    n_merged = sum(finals[rid].merged for rid in ids)
+    return f"wrote {out}: {len(ids)} conflicts at {stage} for {reviewer} to resolve" + (
+        f" ({n_merged} between duplicates screened apart and merged later by dedup)" if n_merged else ""
+    )
 
 
-def import_screening(project: Project, file: str | Path) -> str:
+def _utc(text: str) -> datetime:
+    """A store time stamp (ISO 8601 with offset) as a naive UTC datetime."""
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _usable_saved_time(sheet: SheetDecisions, export: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The workbook's saved time as a store stamp, or None and why it cannot be used.
+
+    A time that is missing, not after the export (the program that filled the workbook did
+    not record its save, or the computer's clock is wrong) or more than a day ahead cannot
+    order two copies, so they are then compared by their decisions alone.
+    """
+    saved = sheet.saved_at
+    if saved is None:
+        return None, "it does not record when it was saved"
+    exported = _utc(str(export["created_at"]))
+    if saved <= exported:
+        return None, (
+            f"its saved time ({_stamp(saved)}) is not after its export ({_stamp(exported)}): the program "
+            "that saved it did not record the time, or the computer's clock is wrong"
+        )
+    if saved > datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1):
+        return None, f"its saved time ({_stamp(saved)}) is in the future: the computer's clock is wrong"
+    return saved.replace(tzinfo=UTC).isoformat(timespec="seconds"), None
+
+
+def _older_copy(
+    project: Project,
+    sheet: SheetDecisions,
+    export: dict[str, Any],
+    mine: dict[int, Decision],
+    changes: Sequence[tuple[SheetDecision, Decision]],
+    saved: str | None,
+    unusable: str | None,
+) -> tuple[str, str, int] | None:
+    """Why this workbook is an older copy whose changes would overturn newer decisions, or None.
+
+    A change overturns a newer decision when the workbook that gave the current decision was
+    saved later than this one (both times usable), or when this workbook leaves blank rows
+    that an earlier-imported copy of the same export decided while changing others - what an
+    older copy does (also one saved again later, which makes its time look new). The message
+    names the newer workbook, when it was imported, how many decisions would be overturned
+    (with rows) and what to do; returned with the newer workbook's name and that count.
+    """
+    if not changes:
+        return None
+    store = project.store
+    token, reviewer = str(export["token"]), str(export["reviewer"])
+    batches = {int(b["id"]): b for b in store.screening_batches()}
+    saved_times = store.screening_saved_times()
+    same_export = {int(b["id"]) for b in batches.values() if b["export_token"] == token}
+    left_blank = sorted(
+        row for rid, row in sheet.blank_ids.items() if rid in mine and mine[rid].batch_id in same_export
+    )
+    by_time: list[tuple[int, int]] = []  # (sheet row, batch of the newer decision)
+    by_evidence: list[tuple[int, int]] = []
+    for d, old in changes:
+        batch = int(old.batch_id or 0)
+        theirs = saved_times.get(batch)
+        if saved is not None and theirs is not None and theirs > saved:
+            by_time.append((d.row, batch))
+        elif left_blank and batch in same_export:
+            by_evidence.append((d.row, batch))
+    hits = sorted(by_time + by_evidence)
+    if not hits:
+        return None
+    newest = batches[max(b for _, b in hits)]
+    name, when = newest["file_name"], _stamp(_utc(str(newest["imported_at"])))
+    theirs = saved_times.get(int(newest["id"]))
+    if by_time and theirs is not None and saved is not None:
+        why = (
+            f"it was last saved {_stamp(_utc(saved))}, before {name} (saved {_stamp(_utc(theirs))}, "
+            f"imported {when})"
+        )
+    else:
+        rows = ", ".join(str(r) for r in left_blank[:5]) + (", ..." if len(left_blank) > 5 else "")
+        seen = f"{name} (imported {when})"
+        if unusable is not None:
+            why = f"{unusable}; judged by its decisions it is older than {seen}: it leaves {len(left_blank)}"
+        elif saved is not None and theirs is not None and theirs < saved:
+            why = f"although it was saved after {seen}, it leaves {len(left_blank)}"
+        else:
+            why = f"it leaves {len(left_blank)}"
+        why += (
+            f" row{'s' if len(left_blank) != 1 else ''} blank (rows {rows}) that an earlier-imported copy of "
+            "this workbook had decided, as an older copy does"
+        )
+    shown = ", ".join(str(r) for r, _ in hits[:5]) + (", ..." if len(hits) > 5 else "")
+    what = "resolutions" if export["kind"] == "conflicts" else "decisions"
+    message = (
+        f"is an older copy of {reviewer}'s {export['stage']} workbook than {name}: {why}. Importing it would "
+        f"overturn {len(hits)} of {reviewer}'s newer {what} (rows {shown}). Nothing was imported: import the "
+        f"newest copy of the workbook instead, or, if this copy really holds the {what} wanted, import it "
+        "again with --force (the overturned ones stay in the history)"
+    )
+    return message, str(name), len(hits)
+
+
+def import_screening(project: Project, file: str | Path, *, force: bool = False) -> str:
     """Read a filled screening or conflict workbook and append its decisions.
 
     Everything is checked first (project, token, ids, decisions, reasons, titles); any
     problem refuses the whole workbook and stores nothing. A workbook whose bytes were
     imported before changes nothing; rows whose decision equals the reviewer's current one
     add nothing, so importing a re-saved copy is safe too. Empty decision cells mean "not
-    screened yet" and store nothing.
+    screened yet" and store nothing. An older copy of a workbook (saved before the one that
+    gave the reviewer's current decisions, or missing decisions an earlier-imported copy of
+    the same export had) that would overturn newer decisions is refused, unless ``force``.
     """
     path = Path(file)
     if not path.is_file():
@@ -337,15 +499,21 @@ def import_screening(project: Project, file: str | Path) -> str:
     problems.sort()
     raise_problems(problems, path=path, sheet=sheet.sheet)
 
-    mine = current_decisions(_decisions(project), stage, role).get(reviewer, {})
+    mine = decisions_on_records(_decisions(project), stage, role).get(reviewer, {})
     new = []
-    changed = 0
+    changes: list[tuple[SheetDecision, Decision]] = []
     for d in sheet.decisions:
         old = mine.get(d.record_id)
         if old is not None and (old.decision, old.reason, old.note) == (d.decision, d.reason, d.note):
             continue
-        changed += old is not None and old.decision != d.decision
+        if old is not None:
+            changes.append((d, old))
         new.append((d.record_id, d.decision, d.reason, d.note, d.row))
+    changed = sum(old.decision != d.decision for d, old in changes)
+    saved, unusable = _usable_saved_time(sheet, export)
+    refusal = _older_copy(project, sheet, export, mine, changes, saved, unusable)
+    if refusal is not None and not force:
+        raise WorkbookError(refusal[0], path=path)
     store.add_screening_batch(
         stage=stage,
         reviewer=reviewer,
@@ -356,6 +524,7 @@ def import_screening(project: Project, file: str | Path) -> str:
         n_rows=len(sheet.ids),
         decisions=new,
         software_version=__version__,
+        saved_at=saved,
     )
     counts = {k: sum(1 for d in sheet.decisions if d.decision == k) for k in DECISIONS}
     what = "resolutions" if role == RESOLVER else "decisions"
@@ -366,7 +535,18 @@ def import_screening(project: Project, file: str | Path) -> str:
         + (
             f"; {changed} of {reviewer}'s earlier {what} were changed by this workbook (the earlier ones stay "
             "in the history; if this was an older copy, import the newer workbook again)"
-            if changed
+            if changed and refusal is None
+            else ""
+        )
+        + (
+            f"; imported with --force although it is an older copy than {refusal[1]}: "
+            f"{refusal[2]} of {reviewer}'s newer {what} were overturned"
+            if refusal is not None
+            else ""
+        )
+        + (
+            f"; it was compared with the earlier copies by its decisions only, since {unusable}"
+            if unusable is not None and changes and refusal is None
             else ""
         )
     )
@@ -390,6 +570,7 @@ def _summary(
         "pending": s.finals["pending"],
         "resolved": s.resolved,
         "undecided": s.undecided,
+        "merged_conflicts": s.merged_conflicts,
     }
 
 
@@ -399,8 +580,9 @@ def screening_status(project: Project) -> dict[str, Any]:
     ``kappa`` is Cohen's kappa between the first two reviewers (by first decision) on the
     records both decided (None with fewer than two reviewers or when undefined);
     ``agreement`` is their percent agreement. ``included``/``excluded``/``pending`` count
-    final decisions; ``resolved`` counts records settled by a third reviewer and
-    ``undecided`` full-text records every screener marked maybe.
+    final decisions; ``resolved`` counts records settled by a third reviewer,
+    ``undecided`` full-text records every screener marked maybe and ``merged_conflicts`` the
+    conflicts between duplicates screened apart that a later dedup run merged.
     """
     decisions = _decisions(project)
     scope = _stage_records(project, decisions)
@@ -434,6 +616,11 @@ def format_screening_status(data: dict[str, Any]) -> str:
             f"  final: {s['included']} include, {s['excluded']} exclude, {s['pending']} pending, "
             f"{s['conflicts']} conflicts ({s['resolved']} resolved by a third reviewer"
             + (f", {s['undecided']} maybe by all" if s["undecided"] else "")
+            + (
+                f", {s['merged_conflicts']} between duplicates screened apart and merged later by dedup"
+                if s.get("merged_conflicts")
+                else ""
+            )
             + ")"
         )
         if s["conflicts"] or s["undecided"]:

@@ -9,12 +9,12 @@ decision supersedes an earlier one by coming later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from review.errors import StoreError
 from review.records import record_notes
-from review.store._base import StoreBase, loads, now
+from review.store._base import StoreBase, dumps, loads, now
 
 __all__ = ["DecisionRow", "ScreeningStoreMixin"]
 
@@ -32,6 +32,10 @@ DECISION_COLUMNS = (
     "batch_id",
 )
 DecisionRow = tuple[int, int, str, str, str, str, str | None, str | None, str, int]
+#: ``project_meta`` key prefixes: merged duplicates shown as one row of an export, and the
+#: saved time of an imported workbook (kept there to leave the shipped schema unchanged).
+_MEMBERS = "screening_export_members:"
+_SAVED = "screening_saved:"
 
 
 class ScreeningStoreMixin(StoreBase):
@@ -83,8 +87,14 @@ class ScreeningStoreMixin(StoreBase):
         reviewer: str | None,
         record_ids: Sequence[int],
         file_name: str | None = None,
+        members: Mapping[int, Iterable[int]] | None = None,
     ) -> int:
-        """Remember a workbook handed out: its token and the records it lists, in order."""
+        """Remember a workbook handed out: its token and the records it lists, in order.
+
+        ``members`` maps a listed record to the duplicates a dedup run merged into it, when
+        the workbook shows them as one (a conflict workbook): a resolution then settles all
+        of them. Kept in ``project_meta`` under ``screening_export_members:TOKEN``.
+        """
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO workbook_exports (token, kind, stage, reviewer, created_at, n_rows, file_name) "
@@ -98,7 +108,31 @@ class ScreeningStoreMixin(StoreBase):
                 "INSERT INTO workbook_export_records (export_id, record_id, position) VALUES (?, ?, ?)",
                 ((export_id, rid, i) for i, rid in enumerate(record_ids)),
             )
+            if members:
+                conn.execute(
+                    "INSERT INTO project_meta (key, value) VALUES (?, ?)",
+                    (f"{_MEMBERS}{token}", dumps({str(k): sorted(v) for k, v in members.items()})),
+                )
         return int(export_id)
+
+    def screening_export_members(self) -> dict[str, dict[int, frozenset[int]]]:
+        """Export token -> {record listed: the merged duplicates it stood for} (see ``add_workbook_export``)."""
+        rows = self.conn.execute(
+            "SELECT key, value FROM project_meta WHERE substr(key, 1, ?) = ?", (len(_MEMBERS), _MEMBERS)
+        ).fetchall()
+        return {
+            key[len(_MEMBERS) :]: {
+                int(k): frozenset(int(i) for i in v) for k, v in (loads(value) or {}).items()
+            }
+            for key, value in rows
+        }
+
+    def screening_saved_times(self) -> dict[int, str]:
+        """Batch id -> when its workbook was last saved (UTC ISO 8601), for batches where that was known."""
+        rows = self.conn.execute(
+            "SELECT key, value FROM project_meta WHERE substr(key, 1, ?) = ?", (len(_SAVED), _SAVED)
+        ).fetchall()
+        return {int(key[len(_SAVED) :]): str(value) for key, value in rows if value}
 
     def workbook_export(self, token: str) -> dict[str, Any] | None:
         """A handed-out workbook by its token (with ``record_ids``), or None if unknown."""
@@ -144,11 +178,14 @@ class ScreeningStoreMixin(StoreBase):
         n_rows: int,
         decisions: Iterable[tuple[int, str, str | None, str | None, int | None]],
         software_version: str = "",
+        saved_at: str | None = None,
     ) -> tuple[int, int]:
         """Append one imported workbook and its decisions in a single transaction.
 
-        ``decisions`` holds (record_id, decision, reason, note, sheet_row). Returns
-        (batch id, decisions stored). If anything fails, nothing is stored.
+        ``decisions`` holds (record_id, decision, reason, note, sheet_row); ``saved_at`` is
+        when the workbook file was last saved (UTC ISO 8601, None when unknown), kept in
+        ``project_meta`` under ``screening_saved:BATCH`` so a later, older copy can be told
+        apart. Returns (batch id, decisions stored). If anything fails, nothing is stored.
         """
         stamp = now()
         rows = list(decisions)
@@ -182,6 +219,10 @@ class ScreeningStoreMixin(StoreBase):
                     for rid, dec, why, note, sheet_row in rows
                 ),
             )
+            if saved_at:
+                conn.execute(
+                    "INSERT INTO project_meta (key, value) VALUES (?, ?)", (f"{_SAVED}{batch}", saved_at)
+                )
         return int(batch or 0), len(rows)
 
     def screening_decisions(self, stage: str | None = None) -> list[DecisionRow]:

@@ -13,10 +13,14 @@ criteria; a very hidden sheet holds the project id and export token (see ``commo
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -54,11 +58,13 @@ __all__ = [
     "SheetDecision",
     "SheetDecisions",
     "read_decisions",
+    "saved_time",
     "title_matches",
     "write_screening_workbook",
 ]
 
 INSTRUCTIONS_SHEET = "Instructions"
+_DCTERMS = "http://purl.org/dc/terms/"
 #: Header of the column showing the source's notes on a record (not the screener's ``note``).
 NOTE_COLUMN = "record note"
 _FLAG_FONT = Font(bold=True, color="9C0006")
@@ -108,6 +114,8 @@ class SheetDecisions:
     ids: dict[int, int]  # record_id -> sheet row, for every row with an id
     titles: dict[int, str | None]  # record_id -> title cell as read
     blank: int  # rows with an id but no decision yet
+    blank_ids: dict[int, int] = field(default_factory=dict)  # record_id -> row, rows left undecided
+    saved_at: datetime | None = None  # when the file was last saved (UTC), None when it does not say
 
     def cell(self, column: str, row: int) -> str:
         """Excel reference of a column (by header key) in a row, e.g. G7."""
@@ -374,6 +382,41 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+_W3CDTF = re.compile(
+    r"\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def saved_time(path: str | Path) -> datetime | None:
+    """When an .xlsx file was last saved (UTC, naive), from ``docProps/core.xml``; None if it does not say.
+
+    Excel, LibreOffice and openpyxl write ``dcterms:modified`` (W3CDTF) on every save. It is
+    read from the XML rather than from ``wb.properties.modified`` because openpyxl puts the
+    current time there when the file has none. A time without a zone is taken as UTC.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read("docProps/core.xml")
+        root = ElementTree.fromstring(xml)
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    node = root.find(f"{{{_DCTERMS}}}modified")
+    match = _W3CDTF.match(node.text or "") if node is not None else None
+    if match is None:
+        return None
+    y, mo, d, h, mi, sec, _frac, zone = match.groups()
+    try:
+        when = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))
+    except ValueError:
+        return None
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        when -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return when
+
+
 def read_decisions(
     path: str | Path,
     *,
@@ -423,6 +466,7 @@ def read_decisions(
         decisions: list[SheetDecision] = []
         ids: dict[int, int] = {}
         titles: dict[int, str | None] = {}
+        blank_ids: dict[int, int] = {}
         blank = 0
         letter = column_letter
         for number, row in enumerate(
@@ -483,6 +527,7 @@ def read_decisions(
                     continue
             if decision is None:
                 blank += 1
+                blank_ids[rid] = number
                 continue
             if decision == "exclude" and reason_required and reason is None:
                 problems.append(
@@ -514,6 +559,8 @@ def read_decisions(
         ids=ids,
         titles=titles,
         blank=blank,
+        blank_ids=blank_ids,
+        saved_at=saved_time(p),
     )
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -94,3 +99,111 @@ def test_screen_cli_round_trip(project: Project, tmp_path: Path, capsys: pytest.
     assert code == 0 and "6 conflicts" in err
     code, out, _ = _run(capsys, "screen", "status", root)
     assert "Cohen's kappa" in out and "6 conflicts" in out
+
+
+def _export(capsys: pytest.CaptureFixture[str], root: str, reviewer: str, out: Path) -> int:
+    """`review screen export` at title/abstract; the exit code."""
+    args = ("screen", "export", root, "--stage", "title-abstract", "--reviewer", reviewer, "--out", str(out))
+    return _run(capsys, *args)[0]
+
+
+def _stamp(path: Path, when: str) -> None:
+    """Give the file the saved time Excel would write (``dcterms:modified``, UTC)."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + when.encode(), data)
+            zout.writestr(info, data)
+
+
+def test_screen_import_refuses_an_older_copy(
+    project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.store.add_records([Record(source="t", source_id=str(i), title=f"Trial {i}") for i in range(4)])
+    root = str(project.root)
+    project.close()
+    w = tmp_path / "ann.xlsx"
+    assert _export(capsys, root, "Ann", w) == 0
+    old, new = tmp_path / "ann monday.xlsx", tmp_path / "ann tuesday.xlsx"
+    shutil.copy(w, old)
+    _fill(old, "include")
+    shutil.copy(old, new)
+    _fill(new, "exclude")  # she changed her mind on Tuesday
+    later = datetime.now(UTC) + timedelta(hours=2)
+    _stamp(old, (later - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _stamp(new, later.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert _run(capsys, "screen", "import", root, str(new))[0] == 0
+    code, out, err = _run(capsys, "screen", "import", root, str(old))
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(
+        "error: ann monday.xlsx: is an older copy of Ann's title-abstract workbook than ann tuesday.xlsx"
+    )
+    assert "would overturn 4 of Ann's newer decisions (rows 2, 3, 4, 5)" in err and "--force" in err
+    ta = json.loads(_run(capsys, "screen", "status", root, "--json")[1])["title-abstract"]
+    assert ta["reviewers"]["Ann"] == {"include": 0, "exclude": 4, "maybe": 0}
+    code, _, err = _run(capsys, "screen", "import", root, str(old), "--force")
+    assert code == 0 and "imported with --force" in err
+    ta = json.loads(_run(capsys, "screen", "status", root, "--json")[1])["title-abstract"]
+    assert ta["reviewers"]["Ann"] == {"include": 4, "exclude": 0, "maybe": 0}
+
+
+RIS = """TY  - JOUR
+TI  - Low-dose ketamine infusion for complex regional pain syndrome: a randomised controlled trial
+AU  - {author}
+PY  - 2015
+JO  - Pain Medicine
+VL  - 16
+SP  - 100
+DO  - 10.1000/pm.2015.100
+ER  -
+"""
+
+
+def test_records_screened_apart_then_merged_by_dedup(
+    project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ann and Ben include the Embase copy; the Scopus copy arrives later and both exclude it; dedup merges them."""
+    root = str(project.root)
+    project.close()
+    embase, scopus = tmp_path / "embase.ris", tmp_path / "scopus.ris"
+    embase.write_text(RIS.format(author="Smith, John"), encoding="utf-8")
+    scopus.write_text(RIS.format(author="Smith, J"), encoding="utf-8")
+
+    def screen(name: str, value: str) -> None:
+        out = tmp_path / f"{name}-{value}.xlsx"
+        assert _export(capsys, root, name, out) == 0
+        _fill(out, value)
+        assert _run(capsys, "screen", "import", root, str(out))[0] == 0
+
+    assert _run(capsys, "import", root, str(embase), "--source", "embase")[0] == 0
+    assert _run(capsys, "dedup", root)[0] == 0
+    screen("Ann", "include")
+    screen("Ben", "include")
+    assert _run(capsys, "import", root, str(scopus), "--source", "scopus")[0] == 0
+    screen("Ann", "exclude")
+    screen("Ben", "exclude")
+
+    def status() -> dict[str, Any]:
+        return json.loads(_run(capsys, "screen", "status", root, "--json")[1])["title-abstract"]
+
+    assert (status()["records"], status()["included"], status()["excluded"]) == (2, 1, 1)
+    assert _run(capsys, "dedup", root)[0] == 0
+    ta = status()
+    assert (ta["records"], ta["conflicts"], ta["merged_conflicts"], ta["included"], ta["excluded"]) == (
+        1,
+        1,
+        1,
+        0,
+        0,
+    )
+    code, _, err = _run(capsys, "prisma", root, "--out-dir", str(tmp_path / "prisma"))
+    assert code == 1 and "conflict" in err
+    cy = tmp_path / "cy.xlsx"
+    code, _, err = _run(capsys, "screen", "conflicts", root, "--reviewer", "Cy", "--out", str(cy))
+    assert code == 0 and "1 between duplicates screened apart" in err
+    _fill(cy, "include")
+    assert _run(capsys, "screen", "import", root, str(cy))[0] == 0
+    ta = status()
+    assert (ta["conflicts"], ta["resolved"], ta["included"]) == (0, 1, 1)
