@@ -482,20 +482,25 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
             color=INK,
         )
 
-    if banner is not None:
-        rect(banner, lw=1.6)
+    def write(box: _Box, color: str = INK) -> None:
+        """The box's text, centred or left-aligned with the padding."""
+        centred = box.align == "center"
         ax.text(
-            banner.cx,
-            banner.cy,
-            banner.text,
-            ha="center",
+            box.cx if centred else box.x + PAD,
+            box.cy,
+            box.text,
+            ha="center" if centred else "left",
             va="center",
             fontsize=FONT,
-            weight="bold",
+            weight="bold" if box.bold else "normal",
             linespacing=1.3,
-            multialignment="center",
-            color=ALERT,
+            multialignment="center" if centred else "left",
+            color=color,
         )
+
+    if banner is not None:
+        rect(banner, lw=1.6)
+        write(banner, ALERT)
         # a watermark over the whole figure, so a cropped copy still says what it is
         angle = float(np.degrees(np.arctan2(total_h, fig_w)))
         mark = fig.text(0.5, 0.5, "PROVISIONAL", ha="center", va="center", rotation=angle, fontsize=100,
@@ -505,29 +510,7 @@ def prisma_figure(data: Mapping[str, Any]) -> Figure:
 
     for box in boxes.values():
         rect(box)
-        if box.align == "center":
-            ax.text(
-                box.cx,
-                box.cy,
-                box.text,
-                ha="center",
-                va="center",
-                fontsize=FONT,
-                linespacing=1.3,
-                multialignment="center",
-                color=INK,
-            )
-        else:
-            ax.text(
-                box.x + PAD,
-                box.cy,
-                box.text,
-                ha="left",
-                va="center",
-                fontsize=FONT,
-                linespacing=1.3,
-                color=INK,
-            )
+        write(box)
 
     def arrow(start: tuple[float, float], end: tuple[float, float], *via: tuple[float, float]) -> None:
         points = [start, *via, end]

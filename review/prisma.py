@@ -842,19 +842,12 @@ def csv_rows(counts: PrismaCounts, *, provisional: datetime | None = None) -> li
             "new_studies": "New studies included so far (PROVISIONAL)",
             "total_studies": "Total studies included so far (PROVISIONAL)",
         }
-        n.update(
-            {
-                "provisional": _utc(provisional).date().isoformat(),
-                "dbr_awaiting_records": _n(c.records_awaiting),
-                "dbr_conflict_records": _n(c.records_in_conflict),
-                "dbr_awaiting_reports": _n(c.dbr_reports_awaiting),
-                "dbr_conflict_reports": _n(c.dbr_reports_in_conflict),
-                "other_awaiting_records": _n(c.other_records_awaiting) if other else "NA",
-                "other_conflict_records": _n(c.other_records_in_conflict) if other else "NA",
-                "other_awaiting_reports": _n(c.other_reports_awaiting) if other else "NA",
-                "other_conflict_reports": _n(c.other_reports_in_conflict) if other else "NA",
-            }
-        )
+        undecided = (c.records_awaiting, c.records_in_conflict, c.dbr_reports_awaiting, c.dbr_reports_in_conflict,
+                     c.other_records_awaiting, c.other_records_in_conflict, c.other_reports_awaiting,
+                     c.other_reports_in_conflict)  # fmt: skip
+        for (key, *_), count in zip(PROVISIONAL_ROWS[1:], undecided, strict=True):
+            n[key] = _n(count) if other or key.startswith("dbr_") else "NA"
+        n["provisional"] = _utc(provisional).date().isoformat()
         label["provisional"] = (
             f"PROVISIONAL - review in progress - counts as of {stamp} - not for publication"
         )

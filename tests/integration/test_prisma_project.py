@@ -76,9 +76,8 @@ def _screen(project: Project, stage: str, decisions: dict[int, tuple[str, str | 
         )
 
 
-@pytest.fixture
-def filled(project: Project) -> dict[str, Any]:
-    """PubMed (two overlapping searches) 10 records, Embase 6 of which 3 duplicate PubMed; screened fully."""
+def _identify(project: Project) -> tuple[list[int], list[int], list[int]]:
+    """PubMed (two overlapping searches) 10 records, Embase 6 of which dedup removes 3: (pubmed, embase, unique ids)."""
     pub = [_rec("pubmed", str(i), f"10.1/{i}") for i in range(1, 11)]
     p1 = _search(project, "crps-ketamine", pub[:8])
     p2 = _search(project, "crps-other-treatments", pub[4:])
@@ -86,7 +85,13 @@ def filled(project: Project) -> dict[str, Any]:
     emb = [_rec("embase", f"E{i}", f"10.1/{i}" if i <= 3 else f"10.2/{i}") for i in range(1, 7)]
     eids = _import(project, "embase", emb)
     _dedup(project, list(zip(pids[:3], eids[:3], strict=True)))
-    unique = pids + eids[3:]
+    return pids, eids, pids + eids[3:]
+
+
+@pytest.fixture
+def filled(project: Project) -> dict[str, Any]:
+    """PubMed (two overlapping searches) 10 records, Embase 6 of which 3 duplicate PubMed; screened fully."""
+    pids, eids, unique = _identify(project)
     include_ta = [*pids[:4], eids[3]]
     _screen(
         project, "title-abstract", {r: ("include" if r in include_ta else "exclude", None) for r in unique}
@@ -293,14 +298,7 @@ def _workbook_round(
 @pytest.fixture
 def midway(project: Project) -> dict[str, Any]:
     """The store of ``filled`` (16 identified, 3 duplicates, 13 unique), screened half-way with workbooks."""
-    pub = [_rec("pubmed", str(i), f"10.1/{i}") for i in range(1, 11)]
-    p1 = _search(project, "crps-ketamine", pub[:8])
-    p2 = _search(project, "crps-other-treatments", pub[4:])
-    pids = sorted(set(p1) | set(p2))
-    emb = [_rec("embase", f"E{i}", f"10.1/{i}" if i <= 3 else f"10.2/{i}") for i in range(1, 7)]
-    eids = _import(project, "embase", emb)
-    _dedup(project, list(zip(pids[:3], eids[:3], strict=True)))
-    unique = pids + eids[3:]
+    _, _, unique = _identify(project)
     word = {"I": "include", "E": "exclude"}
     for reviewer, script in (("alice", _TA_ALICE), ("bob", _TA_BOB)):
         decide = {rid: (word[c], None) for rid, c in zip(unique, script, strict=True) if c != "-"}
