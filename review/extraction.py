@@ -21,6 +21,7 @@ It knows nothing of the protocol object or the store: the project layer passes a
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -403,14 +404,48 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+#: Characters that look like a space or a minus sign in text pasted from a PDF or a web page.
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]")
+_ODD_MINUS = re.compile(r"[\u2212\u2012\u2013\u2014\ufe63\uff0d]")
+
+
+def clean_text(value: Any) -> str:
+    """A cell as text with pasted no-break or thin spaces made plain spaces, runs of spaces
+    collapsed and the ends trimmed (so 'Adami\u00a01997 ' matches 'Adami 1997')."""
+    return re.sub(r"[ \t]{2,}", " ", _ODD_SPACES.sub(" ", str(value))).strip()
+
+
+def number_text(text: str) -> str:
+    """Number text as typed or pasted: odd spaces removed and a typographic minus (U+2212, or a
+    dash in front of the digits, as PDFs print it) made '-'."""
+    text = _ODD_SPACES.sub("", text).strip()
+    return _ODD_MINUS.sub("-", text) if _ODD_MINUS.match(text) else text
+
+
+def _number_hint(text: str) -> str:
+    """What to do with a cell that is not one number (a hint for the usual pasted forms)."""
+    if re.search(r"\d\s*(\(|±|\+/-|\+-)", text):
+        return (
+            ": type one number per cell (e.g. '12.5 (3.1)' is a mean in mean and its SD or SE in "
+            "sd or se, as the paper says)"
+        )
+    if re.match(r"\s*[<>≤≥]", text):
+        return ": a bound such as '<0.001' is not a value; leave the cell empty and put the text in notes"
+    if text.rstrip().endswith("%"):
+        return (
+            ": type the number without '%' (percentages go in the percent column, with stat_type percent/N)"
+        )
+    return ""
+
+
 def parse_value(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
     """Convert a raw cell to the field's type; raise ValueError with a readable message."""
     if spec.type == "text":
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return str(value).strip()
+        return clean_text(value)
     if spec.type == "choice":
-        text = str(value).strip()
+        text = clean_text(value)
         if isinstance(value, float) and value.is_integer():
             text = str(int(value))
         for c in allowed:
@@ -420,8 +455,16 @@ def parse_value(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
         raise ValueError(f"{spec.name}: {text!r} is not one of the dropdown values ({shown})")
     if isinstance(value, bool):
         raise ValueError(f"{spec.name} must be a number, got {value!r}")
+    if isinstance(value, datetime.date | datetime.time):
+        shown = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+        raise ValueError(
+            f"{spec.name} must be a number, but Excel turned what was typed into a date or time "
+            f"({shown}); format the cell as Number (or Text) and type the number again"
+        )
     if isinstance(value, str):
-        text = value.strip()
+        text = number_text(value)
+        if spec.name == "percent" and text.endswith("%"):
+            text = text[:-1].rstrip()
         if text.count(",") == 1 and "." not in text:
             if re.fullmatch(r"-?\d{1,3},\d{3}", text):
                 raise ValueError(
@@ -432,7 +475,7 @@ def parse_value(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
         try:
             num = float(text)
         except ValueError:
-            raise ValueError(f"{spec.name} must be a number, got {value!r}") from None
+            raise ValueError(f"{spec.name} must be a number, got {value!r}{_number_hint(text)}") from None
     elif isinstance(value, int | float):
         num = float(value)
     else:
@@ -665,7 +708,15 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
         events = row.get("events")
         if events is not None and n is not None and events > n:
             cell(o_sheet, key, "events", f"events ({events}) are more than n ({n})")
-        if (
+        if "ci_low" in row and "ci_high" in row and row["ci_low"] > row["ci_high"]:
+            cell(
+                o_sheet,
+                key,
+                "ci_low",
+                f"ci_low ({row['ci_low']:g}) is larger than ci_high ({row['ci_high']:g}): "
+                "the lower limit goes in ci_low (swap them)",
+            )
+        elif (
             "mean" in row
             and "ci_low" in row
             and "ci_high" in row

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from review.errors import InputError, StudyDataError, WorkbookError
 from review.extraction import (
     ROW,
     ArmPair,
+    Cell,
     Context,
     Disagreement,
     DomainSpec,
@@ -98,6 +99,8 @@ EFFECT_COLUMNS = (
     "direction",
     "outcome_type",
     "rob_overall",
+    "events1",
+    "events2",
 )
 
 COLUMN_NOTES = {
@@ -127,6 +130,9 @@ COLUMN_NOTES = {
     "direction": "Which direction is better on this row (after alignment).",
     "outcome_type": "final values, change from baseline, or events.",
     "rob_overall": "Cochrane RoB 2 overall judgement for the study and domain ('all' if not per domain).",
+    "events1": "Binary outcomes: participants with the event in arm 1 (empty for continuous rows).",
+    "events2": "Binary outcomes: participants with the event in arm 2 (a study with no events, or only "
+    "events, in both arms is not estimable for RR and OR and is left out of their pooling).",
 }
 
 FORMS_DIR = "extraction_forms"
@@ -418,6 +424,29 @@ def import_extraction(project: Project, file: str | Path, *, force: bool = False
     return (
         f"imported {path.name} for {reviewer}: {counts['study']} study reports, {counts['arm']} arms, "
         f"{counts['outcome']} outcome rows, {counts['rob']} risk-of-bias rows ({changed} cells changed)"
+        + _removed_rows_note(before, cells, reviewer)
+    )
+
+
+_ENTITY_NAMES = {"study": "study", "arm": "arm", "outcome": "outcome", "rob": "risk-of-bias"}
+
+
+def _removed_rows_note(before: Mapping[Cell, str], after: Mapping[Cell, str], reviewer: str) -> str:
+    """Name the rows of the reviewer's earlier extraction that this workbook no longer has.
+
+    The import is the reviewer's whole extraction, so a deleted row (on purpose or by a slip
+    while re-sorting) leaves it; the store keeps the old values, but the person should see it.
+    """
+    kept = {(e, k) for e, k, _f in after}
+    gone = sorted({(e, k) for e, k, _f in before if (e, k) not in kept and e in _ENTITY_NAMES})
+    if not gone:
+        return ""
+    shown = "; ".join(f"{_ENTITY_NAMES[e]} {' / '.join(str(x) for x in json.loads(k))}" for e, k in gone[:5])
+    more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+    return (
+        f". {len(gone)} row(s) {reviewer} imported before are not in this workbook and are no longer "
+        f"in {reviewer}'s extraction (their history is kept): {shown}{more}. If a row was deleted by "
+        "mistake, export again, re-enter it and import"
     )
 
 
@@ -665,6 +694,8 @@ def _effects(pairs: Sequence[ArmPair]) -> list[dict[str, Any]]:
                 "direction": p.direction,
                 "outcome_type": p.outcome_type,
                 "rob_overall": p.rob_overall,
+                "events1": int(p.data["ai"]) if "ai" in p.data else None,
+                "events2": int(p.data["ci"]) if "ci" in p.data else None,
             }
         )
     return rows
@@ -693,6 +724,8 @@ def effect_table(project: Project, unused: list[dict[str, Any]] | None = None) -
     if not pairs:
         return _empty()
     frame = pd.DataFrame(_effects(pairs), columns=list(EFFECT_COLUMNS))
+    for col in ("events1", "events2"):  # whole numbers, empty on continuous rows
+        frame[col] = frame[col].astype("Int64")
     return frame
 
 
@@ -709,7 +742,10 @@ def write_effect_table(project: Project, out_dir: str | Path | None = None) -> s
         unused, columns=["study", "arm", "domain", "instrument", "timepoint_days", "stat_type", "reason"]
     ).to_csv(unused_path, index=False)
     records: list[dict[str, Any]] = [
-        {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        {
+            str(k): (None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v)
+            for k, v in row.items()
+        }
         for row in frame.to_dict(orient="records")
     ]
     xlsx_path = write_table_workbook(

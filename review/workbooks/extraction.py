@@ -30,6 +30,7 @@ from review.workbooks.common import (
     FORMULA_START,
     HEADER_FILL,
     HEADER_FONT,
+    META_SHEET,
     file_sha256,
     find_header,
     header_key,
@@ -224,6 +225,31 @@ def read_workbook_meta(path: str | Path) -> tuple[dict[str, str], str]:
     return meta, file_sha256(p)
 
 
+def _sheet_named(wb: Any, name: str, expected: Mapping[str, Sequence[str]], path: Path) -> str | None:
+    """The workbook's sheet for form sheet ``name``: the same name, or the same name in other
+    case or spacing ('outcomes ', a sheet renamed by accident). A sheet that is missing while
+    the workbook has sheets the form does not know is a :class:`WorkbookError` naming them (a
+    renamed copy such as 'Outcomes (2)' would otherwise be ignored); ``None`` when it is simply
+    missing (the validator reports it)."""
+    if name in wb.sheetnames:
+        return name
+    key = " ".join(name.split()).casefold()
+    same = [s for s in wb.sheetnames if " ".join(s.split()).casefold() == key]
+    if len(same) == 1:
+        return same[0]
+    known = {" ".join(n.split()).casefold() for n in expected} | {META_SHEET.casefold(), LISTS_SHEET}
+    others = [s for s in wb.sheetnames if " ".join(s.split()).casefold() not in known]
+    if others:
+        shown = ", ".join(repr(s) for s in others)
+        raise WorkbookError(
+            f"sheet {name!r} is missing and the workbook has sheet(s) the form does not know ({shown}): "
+            f"if one of them holds the {name} rows, rename it back to {name!r} and import again",
+            path=path,
+            sheet=name,
+        )
+    return None
+
+
 def read_form_workbook(
     path: str | Path, sheets: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, str], dict[str, RawCells], str]:
@@ -238,9 +264,10 @@ def read_form_workbook(
         meta = read_meta(wb, p)
         out: dict[str, RawCells] = {}
         for name, fields in sheets.items():
-            if name not in wb.sheetnames:
+            actual = _sheet_named(wb, name, sheets, p)
+            if actual is None:
                 continue
-            rows = wb[name].iter_rows(values_only=True)
+            rows = wb[actual].iter_rows(values_only=True)
             header_row, index = find_header(rows, [header_key(f) for f in fields[:1]], path=p, sheet=name)
             missing = [f for f in fields if header_key(f) not in index]
             if missing:

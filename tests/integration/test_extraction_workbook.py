@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import math
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,18 @@ def test_import_then_reimport_changes_nothing(proj: tuple[Project, list[int]], t
             "not one of the dropdown values",
         ),
         ("Studies", 2, "n_randomised", 20, "Arms', cell", "add up to 60, more than the 20 randomised"),
+        # what people paste or Excel does to a typed value: the message says what to do
+        ("Outcomes", 3, "mean", "5.45 (2.6)", "Outcomes', cell {mean}3", "type one number per cell"),
+        ("Outcomes", 3, "sd", "<0.001", "Outcomes', cell {sd}3", "'<0.001' is not a value"),
+        ("Outcomes", 3, "mean", "45%", "Outcomes', cell {mean}3", "without '%'"),
+        (
+            "Outcomes",
+            2,
+            "n",
+            datetime.datetime(2026, 10, 1),
+            "Outcomes', cell {n}2",
+            "Excel turned what was typed into a date",
+        ),
     ],
 )
 def test_bad_cells_are_named_and_nothing_is_imported(
@@ -317,12 +330,18 @@ def test_double_extraction_conflicts_and_resolution(proj: tuple[Project, list[in
     assert row["n1"] == 30 and row["yi"] == pytest.approx(2.68 - 5.45)
 
 
-def test_effect_table_equals_escalc_and_flags(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
-    project, ids = proj
+def _alice_imported(project: Project, ids: list[int], tmp_path: Path) -> Path:
+    """Alice's workbook of :func:`_outcomes`, exported, filled and imported."""
     out = tmp_path / "alice.xlsx"
     export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
     _fill(out, _outcomes())
     import_extraction(project, out)
+    return out
+
+
+def test_effect_table_equals_escalc_and_flags(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
+    project, ids = proj
+    _alice_imported(project, ids, tmp_path)
     table = effect_table(project)
     assert tuple(table.columns) == EFFECT_COLUMNS
     assert len(table) == 3
@@ -518,3 +537,96 @@ def test_out_of_date_workbook_is_refused_not_silently_dropping_values(
     # --force makes the out-of-date workbook the whole extraction, on purpose
     assert "imported b.xlsx" in import_extraction(project, second, force=True)
     assert _batches(project) == 3
+
+
+def test_pasted_spaces_and_minus_signs_are_read_as_typed(
+    proj: tuple[Project, list[int]], tmp_path: Path
+) -> None:
+    """No-break spaces (from a PDF or web page), a trailing space, a typographic minus and a
+    decimal comma give the same values as clean typing (bob's pasted cells equal alice's)."""
+    project, ids = proj
+    clean = tmp_path / "clean.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=clean, record_ids=ids)
+    outcomes = _outcomes()
+    outcomes.append(
+        {
+            **outcomes[0],
+            "domain": "function",
+            "instrument": "DASH",
+            "stat_type": "change mean/SD",
+            "mean": -12.5,
+            "sd": 3.5,
+            "se": None,
+        }
+    )
+    outcomes.append(
+        {
+            **outcomes[1],
+            "domain": "function",
+            "instrument": "DASH",
+            "stat_type": "change mean/SD",
+            "mean": -3.0,
+            "sd": 4.0,
+        }
+    )
+    _fill(clean, outcomes)
+    import_extraction(project, clean)
+    messy = tmp_path / "messy.xlsx"
+    export_extraction(project, form="crps", reviewer="bob", out=messy, record_ids=ids)
+    pasted = [dict(r) for r in outcomes]
+    pasted[0]["study"] = "Sigtermans\u00a02009 "
+    pasted[0]["instrument"] = "NRS\u00a00-10"
+    pasted[0]["mean"] = "2,68"
+    pasted[1]["stat_type"] = "mean/SD\u00a0"
+    pasted[6]["mean"] = "\u221212.5"
+    pasted[6]["sd"] = "3.5\u00a0"
+    pasted[7]["mean"] = "\u20133"
+    _fill(messy, pasted)
+    assert "8 outcome rows" in import_extraction(project, messy)
+    current = project.store.extraction_current()
+    assert current["bob"] == current["alice"]
+
+
+def test_renamed_sheet_is_named_in_the_error(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
+    project, ids = proj
+    out = tmp_path / "alice.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
+    _fill(out, _outcomes())
+    wb = load_workbook(out)
+    wb["Outcomes"].title = "Outcomes (2)"
+    wb.save(out)
+    with pytest.raises(WorkbookError) as info:
+        import_extraction(project, out)
+    assert "'Outcomes (2)'" in str(info.value) and "rename it back to 'Outcomes'" in str(info.value)
+    wb["Outcomes (2)"].title = "outcomes "  # other case and a trailing space: still that sheet
+    wb.save(out)
+    assert "6 outcome rows" in import_extraction(project, out)
+
+
+def test_a_deleted_row_is_named_on_import(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
+    project, ids = proj
+    _alice_imported(project, ids, tmp_path)
+    again = tmp_path / "alice2.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=again, record_ids=ids)
+    wb = load_workbook(again)
+    ws = wb["Outcomes"]
+    gone = [c.value for c in ws[2]][:4]
+    ws.delete_rows(2)
+    wb.save(again)
+    message = import_extraction(project, again)
+    assert "5 outcome rows" in message
+    assert "1 row(s) alice imported before are not in this workbook" in message
+    assert " / ".join(str(v) for v in gone) in message
+
+
+def test_swapped_ci_limits_are_named(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
+    project, ids = proj
+    out = tmp_path / "alice.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
+    outcomes = _outcomes()
+    outcomes[0].update({"stat_type": "mean/95% CI", "se": None, "ci_low": 3.7, "ci_high": 1.7})
+    _fill(out, outcomes)
+    letter = {c.value: c.column_letter for c in load_workbook(out)["Outcomes"][1]}["ci_low"]
+    with pytest.raises(WorkbookError) as info:
+        import_extraction(project, out)
+    assert f"cell {letter}2: ci_low (3.7) is larger than ci_high (1.7)" in str(info.value)
