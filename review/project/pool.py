@@ -65,6 +65,7 @@ CSV_COLUMNS = (
     "studies",
     "forest",
     "funnel",
+    "not_estimable",
 )
 EGGER_MIN_K = 10  # Cochrane Handbook 13.3.5.4: tests for funnel asymmetry need >= 10 studies
 
@@ -182,6 +183,23 @@ def _subgroup_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj
     return "; ".join(out)
 
 
+def _not_estimable(rows: pd.DataFrame, measure: str) -> np.ndarray:
+    """Rows of a RR or OR analysis whose study has no events (or only events) in both arms.
+
+    Such a study carries no information on a ratio; RevMan leaves it out as "not estimable"
+    (Cochrane Handbook 10.4.4.2), and so does metafor with ``drop00=TRUE`` (and ``rma.mh``).
+    Without this, the 0.5 added to its cells would pool it as a ratio of 1 with a made-up
+    weight. The risk difference keeps it (it is a real difference of 0).
+    """
+    if measure not in ("RR", "OR") or not len(rows) or not {"events1", "events2"} <= set(rows.columns):
+        return np.zeros(len(rows), dtype=bool)
+    e1, e2, n1, n2 = (
+        pd.to_numeric(rows[c], errors="coerce").to_numpy(float) for c in ("events1", "events2", "n1", "n2")
+    )
+    with np.errstate(invalid="ignore"):
+        return ((e1 == 0) & (e2 == 0)) | ((e1 == n1) & (e2 == n2))
+
+
 def pool_effects(
     frame: pd.DataFrame,
     outcomes: Sequence[Outcome],
@@ -207,6 +225,12 @@ def pool_effects(
             if len(rows)
             else rows
         )
+        drop = _not_estimable(rows, measure)
+        not_estimable = rows["study"][drop].astype(str).tolist() if drop.any() else []
+        participants = (
+            int(pd.to_numeric(rows["n1"]).sum() + pd.to_numeric(rows["n2"]).sum()) if len(rows) else 0
+        )
+        rows = rows[~drop] if drop.any() else rows
         ratio = measure in RATIO_MEASURES
         k = len(rows)
         a: dict[str, Any] = {
@@ -219,9 +243,7 @@ def pool_effects(
             "method": method,
             "hksj": hksj,
             "k": k,
-            "participants": int(pd.to_numeric(rows["n1"]).sum() + pd.to_numeric(rows["n2"]).sum())
-            if k
-            else 0,
+            "participants": participants,
             "illustrative": bool(k and rows["illustrative"].map(_truthy).any()),
             "studies": "; ".join(rows["study"].astype(str)) if k else "",
             "rob_high": int(rows["rob_overall"].astype(str).str.lower().str.contains("high").sum())
@@ -229,8 +251,16 @@ def pool_effects(
             else None,
         }
         a["method_text"] = f"{method}{' + HKSJ' if hksj else ''}"
+        if not_estimable:
+            a["not_estimable"] = "; ".join(not_estimable)
+            a["studies"] = "; ".join(
+                [x for x in [a["studies"]] if x]
+                + [f"{st} (not estimable: no events, or only events, in both arms)" for st in not_estimable]
+            )
         if k == 0:
-            a["status"] = "no studies"
+            a["status"] = "not estimable" if not_estimable else "no studies"
+            if not_estimable:
+                a["effect_text"] = "not estimable: every study has no events (or only events) in both arms"
             out.append(a)
             continue
         yi = rows["yi"].to_numpy(float)
@@ -287,6 +317,7 @@ def pool_effects(
                 control=control,
                 lower_is_better=outcome.lower_is_better,
                 illustrative=a["illustrative"],
+                not_estimable=not_estimable,
             )
             a["forest"] = str(paths[0])
             if k >= 3:
@@ -368,8 +399,16 @@ def pool_project(project: Project, out_dir: str | Path | None = None) -> str:
     )
     pooled = sum(1 for a in analyses if a["status"] == "pooled")
     single = sum(1 for a in analyses if a["status"] == "single study")
+    none = sum(1 for a in analyses if a["status"] == "no studies")
+    dropped = sum(len(a["not_estimable"].split("; ")) for a in analyses if a.get("not_estimable"))
+    note = (
+        f"; {dropped} study result(s) with no events, or only events, in both arms left out of RR/OR "
+        "pooling as not estimable (Cochrane Handbook 10.4.4.2)"
+        if dropped
+        else ""
+    )
     return (
         f"pooled {pooled} analyses ({single} single-study windows reported, not pooled; "
-        f"{len(analyses) - pooled - single} without studies; {n_ill} resting on illustrative data): "
+        f"{none} without studies; {n_ill} resting on illustrative data{note}): "
         f"{xlsx}, {csv_path}, plots in {folder / 'plots'}"
     )

@@ -199,3 +199,67 @@ def test_pool_project_writes_workbook_csv_and_plots(
     assert "Favours IV ketamine" in svg and "Favours placebo" in svg
     assert "Favours iv ketamine" not in svg
     assert np.isfinite(float(rows[0]["estimate"]))
+
+
+def test_rr_study_with_no_events_in_either_arm_is_not_estimable(tmp_path: Path) -> None:
+    """A 0/10 vs 0/10 study is left out of RR pooling (Handbook 10.4.4.2), shown as "Not
+    estimable"; the rest agree with metafor's rma(measure="RR", drop00=TRUE, method="REML",
+    test="knha") (metafor 3.8-1, threshold 1e-12: estimate 1.355233921712, se 0.261877273290)."""
+    from review.effects import escalc
+    from review.protocol import Comparison, Outcome
+
+    ai, n1, ci, n2 = [0, 3, 6], [10, 14, 15], [0, 0, 2], [10, 13, 17]
+    es = escalc(
+        "RR", ai=np.array(ai, float), n1i=np.array(n1, float), ci=np.array(ci, float), n2i=np.array(n2, float)
+    )
+    rows = [
+        _row(
+            s,
+            "Bisphosphonate vs placebo",
+            "bisphosphonate",
+            "responders",
+            "2 weeks to 3 months",
+            "RR",
+            float(es.yi[i]),
+            float(es.vi[i]),
+            n1=n1[i],
+            n2=n2[i],
+            events1=ai[i],
+            events2=ci[i],
+        )
+        for i, s in enumerate(["Adami 1997", "Robinson 2004", "Varenna 2000"])
+    ]
+    out = pool_effects(
+        pd.DataFrame(rows),
+        [Outcome(domain="responders", measure="RR", lower_is_better=False)],
+        [Comparison(label="Bisphosphonate vs placebo", intervention="bisphosphonate", controls=("placebo",))],
+        ["2 weeks to 3 months"],
+        method="REML",
+        hksj=True,
+        plot_dir=tmp_path,
+    )
+    (a,) = out
+    assert a["k"] == 2
+    assert a["participants"] == sum(n1) + sum(n2)  # RevMan counts them in the total
+    assert a["not_estimable"] == "Adami 1997"
+    assert "Adami 1997 (not estimable" in a["studies"]
+    assert a["estimate"] == pytest.approx(1.355233921712, rel=1e-6)
+    assert a["se"] == pytest.approx(0.261877273290, rel=1e-6)
+    assert (tmp_path / Path(a["forest"]).name).exists()
+    # every study double-zero: nothing to pool, said so
+    (b,) = pool_effects(
+        pd.DataFrame([rows[0]]),
+        [Outcome(domain="responders", measure="RR", lower_is_better=False)],
+        [Comparison(label="Bisphosphonate vs placebo", intervention="bisphosphonate", controls=("placebo",))],
+        ["2 weeks to 3 months"],
+    )
+    assert b["status"] == "not estimable" and b["k"] == 0
+    # the risk difference keeps the study (a real difference of 0)
+    rd = [dict(r, measure="RD") for r in rows]
+    (c,) = pool_effects(
+        pd.DataFrame(rd),
+        [Outcome(domain="responders", measure="RD", lower_is_better=False)],
+        [Comparison(label="Bisphosphonate vs placebo", intervention="bisphosphonate", controls=("placebo",))],
+        ["2 weeks to 3 months"],
+    )
+    assert c["k"] == 3 and not c.get("not_estimable")
