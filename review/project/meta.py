@@ -21,6 +21,7 @@ import numpy as np
 
 from review.effects import BINARY_MEASURES, CONTINUOUS_MEASURES, RATIO_MEASURES, escalc
 from review.errors import InputError, StudyDataError
+from review.extraction import number_text
 from review.pooling import (
     MetaResult,
     egger_test,
@@ -42,8 +43,16 @@ BINARY = ("events1", "n1", "events2", "n2")
 class StudyTable:
     """The rows of a study CSV: labels, numeric columns and the file line of each row."""
 
-    def __init__(self, path: Path, header: list[str], rows: list[dict[str, str]], lines: list[int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: list[str],
+        rows: list[dict[str, str]],
+        lines: list[int],
+        delimiter: str = ",",
+    ) -> None:
         self.path = path
+        self.delimiter = delimiter
         self.header = header
         self.rows = rows
         self.lines = lines
@@ -59,6 +68,9 @@ class StudyTable:
                     out[i] = np.nan
                     continue
                 raise self.error(i, f"{column} is empty; every study needs a value")
+            text = number_text(text)
+            if self.delimiter == ";" and text.count(",") == 1 and "." not in text:
+                text = text.replace(",", ".")  # a decimal comma: Excel's CSV in decimal-comma locales
             try:
                 value = float(text)
             except ValueError:
@@ -96,7 +108,7 @@ def read_studies(path: str | Path) -> StudyTable:
         lines.append(reader.line_num)
     if not rows:
         raise InputError("no usable study: the CSV has a header but no study rows", path=p)
-    return StudyTable(p, header, rows, lines)
+    return StudyTable(p, header, rows, lines, delimiter)
 
 
 def _shape(table: StudyTable, measure: str | None) -> str:

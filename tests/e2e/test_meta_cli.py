@@ -165,3 +165,24 @@ def test_bad_input_is_one_clear_line(
     assert len(lines) == 1, err
     assert fragment in lines[0]
     assert "Traceback" not in err
+
+
+def test_semicolon_csv_with_decimal_commas_and_typographic_minus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Excel in a decimal-comma locale saves 'CSV' with ';' and '5,1'; a PDF pastes '−0,2'
+    (U+2212). Both read as the comma-separated file with decimal points does."""
+    plain = _csv(tmp_path, "study,m1,sd1,n1,m2,sd2,n2\nA,5.1,2,20,6,2,20\nB,-0.2,2.5,30,6,2,31\n")
+    semi = _csv(
+        tmp_path,
+        "\ufeffstudy;m1;sd1;n1;m2;sd2;n2\nA;5,1;2;20;6;2;20\nB;\u22120,2;2,5;30;6;2;31\n",
+        name="semi.csv",
+    )
+    results = []
+    for path in (plain, semi):
+        out = tmp_path / f"{path.stem}.json"
+        code, _stdout, err = _run(["meta", str(path), "--measure", "MD", "--json", str(out)], capsys)
+        assert code == 0, err
+        results.append(json.loads(out.read_text()))
+    assert results[1]["estimate"] == results[0]["estimate"]
+    assert [s["yi"] for s in results[1]["studies"]] == pytest.approx([-0.9, -6.2])
