@@ -310,7 +310,7 @@ def _utc(text: str) -> datetime:
 
 
 def _stamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC")
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _usable_saved_time(sheet: SheetDecisions, export: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -318,17 +318,20 @@ def _usable_saved_time(sheet: SheetDecisions, export: dict[str, Any]) -> tuple[s
 
     A time that is missing, not after the export (the program that filled the workbook did
     not record its save, or the computer's clock is wrong) or more than a day ahead cannot
-    order two copies, so they are then compared by their decisions alone.
+    order two copies, so they are then compared by their decisions alone. Times have whole
+    seconds: two copies saved in the same second are told apart by their decisions too.
     """
     saved = sheet.saved_at
     if saved is None:
         return None, "it does not record when it was saved"
     exported = _utc(str(export["created_at"]))
-    if saved <= exported:
+    if saved < exported - timedelta(seconds=2):
         return None, (
-            f"its saved time ({_stamp(saved)}) is not after its export ({_stamp(exported)}): the program "
-            "that saved it did not record the time, or the computer's clock is wrong"
+            f"its saved time ({_stamp(saved)}) is before its export ({_stamp(exported)}): the clock of "
+            "the computer that saved it is wrong"
         )
+    if saved <= exported:  # the export's own time: not saved since, or saved by a program that keeps it
+        return None, f"its saved time ({_stamp(saved)}) is the time it was exported, so it tells no copy from another"
     if saved > datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1):
         return None, f"its saved time ({_stamp(saved)}) is in the future: the computer's clock is wrong"
     return saved.replace(tzinfo=UTC).isoformat(timespec="seconds"), None

@@ -160,6 +160,14 @@ def _instructions(
                 None,
             )
         )
+        lines.append(
+            (
+                "Where a reviewer's decision names records, e.g. 'include (record 12); exclude (record 40)', "
+                "the row stands for duplicates screened separately and merged later: your decision settles "
+                "all of them.",
+                None,
+            )
+        )
     else:
         lines.append(
             (

@@ -102,7 +102,7 @@ def test_an_older_copy_is_refused_and_forcing_it_is_said(
         import_screening(project, a)
     msg = str(err.value)
     assert msg.startswith("A.xlsx: is an older copy of Ann's title-abstract workbook than B.xlsx")
-    assert f"before B.xlsx (saved {(START + timedelta(hours=2)):%Y-%m-%d %H:%M} UTC, imported 20" in msg
+    assert f"before B.xlsx (saved {(START + timedelta(hours=2)):%Y-%m-%d %H:%M:%S} UTC, imported 20" in msg
     assert "would overturn 2 of Ann's newer decisions (rows 4, 5)" in msg
     assert "import the newest copy" in msg and "--force" in msg
     assert _state(project) == before  # nothing stored
@@ -156,16 +156,20 @@ def test_blank_cells_of_an_older_copy_erase_nothing(project: Project, exported: 
 
 
 @pytest.mark.parametrize(
-    ("stamp", "why"),
+    ("offset", "why"),
     [
         (None, "it does not record when it was saved"),
-        (START - timedelta(days=3), "is not after its export"),
-        (START + timedelta(days=30), "is in the future"),
+        (timedelta(days=-3), "is before its export"),
+        (timedelta(0), "is the time it was exported"),  # saved in the export's second, or never since
+        (timedelta(days=30), "is in the future"),
     ],
 )
 def test_without_a_usable_saved_time_the_decisions_decide(
-    project: Project, exported: Path, tmp_path: Path, stamp: datetime | None, why: str
+    project: Project, exported: Path, tmp_path: Path, offset: timedelta | None, why: str
 ) -> None:
+    (created,) = project.store.conn.execute("SELECT created_at FROM workbook_exports").fetchone()
+    export_time = datetime.fromisoformat(created).replace(tzinfo=None)
+    stamp = None if offset is None else export_time + offset
     b = copy_of(exported, tmp_path / "B.xlsx", newer, stamp)
     import_screening(project, b)
     a = copy_of(exported, tmp_path / "A.xlsx", older, stamp)
@@ -213,3 +217,18 @@ def test_an_older_copy_of_a_conflict_workbook_is_refused(
         import_screening(project, first)
     s = screening_status(project)[TA]
     assert (s["resolved"], s["conflicts"], s["excluded"]) == (6, 0, 1)
+
+
+def test_copies_saved_by_openpyxl_moments_apart(project: Project, exported: Path, tmp_path: Path) -> None:
+    """A script saving both copies within a second or two: whichever way the seconds fall, A is refused."""
+    a, b = tmp_path / "A.xlsx", tmp_path / "B.xlsx"
+    shutil.copy(exported, a)
+    fill(a, older)
+    shutil.copy(a, b)
+    fill(b, newer)
+    import_screening(project, b)
+    with pytest.raises(
+        WorkbookError, match=r"older copy .* would overturn 2 of Ann's newer decisions \(rows 4, 5\)"
+    ):
+        import_screening(project, a)
+    assert "0 new or changed stored" in import_screening(project, exported)  # the untouched export: nothing
