@@ -331,7 +331,10 @@ def _usable_saved_time(sheet: SheetDecisions, export: dict[str, Any]) -> tuple[s
             "the computer that saved it is wrong"
         )
     if saved <= exported:  # the export's own time: not saved since, or saved by a program that keeps it
-        return None, f"its saved time ({_stamp(saved)}) is the time it was exported, so it tells no copy from another"
+        return (
+            None,
+            f"its saved time ({_stamp(saved)}) is the time it was exported, so it tells no copy from another",
+        )
     if saved > datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1):
         return None, f"its saved time ({_stamp(saved)}) is in the future: the computer's clock is wrong"
     return saved.replace(tzinfo=UTC).isoformat(timespec="seconds"), None
