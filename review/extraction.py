@@ -54,10 +54,13 @@ __all__ = [
     "SheetSpec",
     "Window",
     "arm_pairs",
+    "check_extraction",
     "choices_for",
+    "clean_text",
     "consensus",
     "from_cells",
     "load_form",
+    "number_text",
     "parse_form",
     "parse_value",
     "study_label",
@@ -566,6 +569,19 @@ def validate_sheets(
         return ext, problems
     problems += _cross_check(form, ctx, ext, sheets)
     return ext, problems
+
+
+def check_extraction(form: Form, ctx: Context, ext: Extraction) -> list[Problem]:
+    """The cross-checks of :func:`validate_sheets` (scales, n, CIs, arms and studies present...)
+    on an extraction that did not come from one workbook, e.g. the extractors' consensus with a
+    resolver's values. Problems carry the row numbers in ``ext.rows_at`` and no column letter.
+    A consensus that still lacks a required cell (a disagreement left open) is not checked:
+    that row is left out of the effect table until it is resolved anyway."""
+    sheets = {s.name: RawSheet(s.name, {}, []) for s in form.sheets}
+    try:
+        return _cross_check(form, ctx, ext, sheets)
+    except (KeyError, TypeError):
+        return []
 
 
 def _show_key(key: tuple[Any, ...]) -> str:

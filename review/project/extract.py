@@ -36,6 +36,7 @@ from review.extraction import (
     Problem,
     RawSheet,
     arm_pairs,
+    check_extraction,
     choices_for,
     consensus,
     from_cells,
@@ -560,6 +561,7 @@ def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> s
     problems: list[Problem] = []
     cells: dict[tuple[str, str, str], str | None] = {}
     existing = project.store.extraction_resolutions()
+    touched: dict[tuple[str, str], int] = {}  # (entity, key JSON) -> first Conflicts row resolving it
     col = sheet.columns["resolved"]
     for rownum, values in sheet.rows:
         value = values.get("resolved")
@@ -579,6 +581,7 @@ def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> s
                 )
                 continue
             cells[(entity, key, name)] = decision
+            touched.setdefault((entity, key), rownum)
             continue
         try:
             spec = form.sheet(entity).field(name)
@@ -598,10 +601,12 @@ def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> s
             problems.append(Problem("Conflicts", rownum, col, str(exc)))
             continue
         cells[(entity, key, name)] = value_text(typed)
+        touched.setdefault((entity, key), rownum)
     _raise(problems, path)
     new = {c: v for c, v in cells.items() if existing.get(c, object()) != v}
     if not new:
         return f"{path.name}: no new resolutions - nothing changed"
+    _raise(_resolved_problems(project, form, ctx, {**existing, **new}, touched, col), path)
     project.store.add_extraction_batch(
         form=form.name,
         reviewer=resolver,
@@ -613,6 +618,31 @@ def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> s
     )
     left = len(extraction_disagreements(project))
     return f"imported {len(new)} resolutions by {resolver} from {path.name}; {left} disagreements left"
+
+
+def _resolved_problems(
+    project: Project,
+    form: Form,
+    ctx: Context,
+    resolutions: Mapping[Cell, str | None],
+    touched: Mapping[tuple[str, str], int],
+    column: str | None,
+) -> list[Problem]:
+    """Cross-check the consensus a resolver's values make (a value outside its scale, n above
+    the arm's, a mean outside its CI...), naming the Conflicts row of each resolved row that
+    fails: a resolution is checked as strictly as an extractor's workbook."""
+    merged, _open = consensus(project.store.extraction_current(form.name), resolutions)
+    ext = from_cells(form, merged)
+    for entity, rows in ext.rows.items():
+        for key in rows:
+            k = json.dumps([value_text(x) for x in key], ensure_ascii=False)
+            if (entity, k) in touched:
+                ext.rows_at[(entity, key)] = touched[(entity, k)]
+    return [
+        Problem("Conflicts", p.row, column, f"with the resolved value(s), sheet {p.sheet!r}: {p.message}")
+        for p in check_extraction(form, ctx, ext)
+        if p.row is not None
+    ]
 
 
 # --- studies and their reports -----------------------------------------------------------------

@@ -319,6 +319,14 @@ def test_double_extraction_conflicts_and_resolution(proj: tuple[Project, list[in
     wb.save(conflicts)
     with pytest.raises(WorkbookError, match=r"sheet 'Conflicts', cell H2: sd must be a number"):
         import_extraction(project, conflicts)
+    # a resolution is checked as an extractor's cell is: an SD no NRS 0-10 data can have
+    ws.cell(2, cols["resolved"]).value = 26
+    wb.save(conflicts)
+    with pytest.raises(
+        WorkbookError, match=r"cell H2: with the resolved value\(s\), sheet 'Outcomes': SD 26"
+    ):
+        import_extraction(project, conflicts)
+    assert len(extraction_disagreements(project)) == 1
     ws.cell(2, cols["resolved"]).value = 2.6
     wb.save(conflicts)
     assert "0 disagreements left" in import_extraction(project, conflicts)
