@@ -278,7 +278,8 @@ def _banner_text(data: Mapping[str, Any]) -> str:
         )
     if ft:
         open_.append(f"{ft:,} report{'s' if ft != 1 else ''} await{'' if ft != 1 else 's'} classification")
-    state = "; ".join(open_) if open_ else "every record has a final decision"
+    done = "every record has a final decision" if _count(data, "records_screened") else "no records yet"
+    state = "; ".join(open_) if open_ else done
     return (
         f"PROVISIONAL \u2014 review in progress, not for publication. Counts as of {_as_of(data)}: {state}."
     )

@@ -295,7 +295,7 @@ def write_prisma(
     if stamp is not None:
         head = f"PROVISIONAL PRISMA 2020 as of {provisional_stamp(stamp)} (not for publication)"
     lines = [f"{head}: {_summary(counts)}"]
-    if stamp is not None and not counts.unfinished:
+    if stamp is not None and counts.records_screened and not counts.unfinished:
         lines.append(
             "note: every record has a final decision: run without --provisional for the final report"
         )
