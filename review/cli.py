@@ -198,7 +198,14 @@ def dedup_file_cmd(input_file: Path, out: Path) -> None:
     """Deduplicate one library file (no project): writes id,group per record."""
     from review.project.dedup import dedup_file
 
-    _say(dedup_file(input_file, out))
+    result = dedup_file(input_file, out)
+    for warning in result.warnings[:20]:
+        _say(f"warning: {warning}")
+    if len(result.warnings) > 20:
+        _say(f"... and {len(result.warnings) - 20} more warnings")
+    _say(result.summary())
+    if result.errors:
+        sys.exit(1)
 
 
 # --- screening -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,14 @@ from review.store._base import now
 from review.store.dedup import DedupJudgement
 from review.workbooks.dedup import ReviewPair, read_dedup_review, write_dedup_review
 
-__all__ = ["REVIEW_WORKBOOK", "DedupResult", "dedup_file", "run_dedup"]
+__all__ = ["REVIEW_WORKBOOK", "DedupFileResult", "DedupResult", "dedup_file", "run_dedup"]
 
 #: File name of the workbook of uncertain pairs (in the project's workbook folder).
 REVIEW_WORKBOOK = "dedup_review.xlsx"
+#: Prefix of the content-hash keys the readers give entries without an accession
+#: (``review.sources._content_key``): a hash is no id a person can look up, so dedup-file says
+#: ``entry-N`` instead.
+CONTENT_KEY_PREFIX = "c:"
 #: Algorithm parameters recorded with each run (a change of algorithm shows in the history).
 PARAMS: dict[str, Any] = {"algorithm": "review.dedup blocked fuzzy + vetoes", "version": 1}
 
@@ -183,46 +188,95 @@ def run_dedup(project: Project, answers: Path | None = None) -> DedupResult:
     )
 
 
-def _read_library(path: Path) -> tuple[list[Record], list[str]]:
-    """Records of a library file (any supported format) and the entries that could not be read."""
-    result = read_file(path, "file")
-    return list(result.records), [str(i) for i in result.issues if i.severity == "error"]
+@dataclass(frozen=True)
+class DedupFileResult:
+    """What ``dedup_file`` did: counts, the file written, and the entries it could not read."""
+
+    records: int
+    unique: int
+    uncertain: int
+    seconds: float
+    out: Path
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        line = (
+            f"{self.records} records -> {self.unique} unique ({self.records - self.unique} duplicates), "
+            f"{self.uncertain} uncertain pairs left apart, {self.seconds:.1f} s; wrote {self.out}"
+        )
+        if self.errors:
+            line += (
+                f"\nerror: {len(self.errors)} entries could not be read and are not in {self.out.name}: "
+                + "; ".join(self.errors[:5])
+                + ("; ..." if len(self.errors) > 5 else "")
+                + ": fix those lines and run dedup-file again"
+            )
+        return line
 
 
-def _record_id(record: Record) -> str:
-    """The id a person knows the record by: the file's own id column, else its source id."""
-    raw = record.extra.get("id") if record.extra else None
-    return str(raw) if raw not in (None, "") else record.source_id
+def _record_ids(records: list[Record], path: Path) -> list[str]:
+    """The id a person knows each record by, unique within the file.
+
+    A CSV's own id column is used as it is (repeated ids are an error: the output could not tell
+    the records apart); otherwise a database accession (PMID, WoS UT, AN), and for an entry
+    without one ``entry-N``, the Nth record read from the file.
+    """
+    own = [str(r.extra["id"]) if r.extra and r.extra.get("id") not in (None, "") else None for r in records]
+    if all(own):
+        counts = Counter(own)
+        repeated = sorted(k for k, v in counts.items() if k and v > 1)
+        if repeated:
+            raise InputError(
+                f"the id column repeats {len(repeated)} ids (e.g. {', '.join(map(repr, repeated[:3]))}): "
+                "each row needs its own id so the output names one record; number the rows anew",
+                path=path,
+            )
+        return [str(i) for i in own]
+    ids: list[str] = []
+    seen: Counter[str] = Counter()
+    for n, (record, mine) in enumerate(zip(records, own, strict=True), start=1):
+        accession = record.source_id if not record.source_id.startswith(CONTENT_KEY_PREFIX) else ""
+        base = mine or accession or f"entry-{n}"
+        seen[base] += 1
+        ids.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return ids
 
 
-def dedup_file(input_path: str | Path, out_path: str | Path) -> str:
-    """Deduplicate one library file: write ``id,group`` for every record; return a summary line.
+def dedup_file(input_path: str | Path, out_path: str | Path) -> DedupFileResult:
+    """Deduplicate one library file: write ``id,group`` for every record read.
 
     ``group`` is the id of the record kept for the group (so a record without duplicates has
     its own id). Uncertain pairs are not merged: without a person to ask, a missed duplicate
-    costs less than a lost study.
+    costs less than a lost study. Entries that cannot be read are listed in ``errors`` (the
+    command then exits 1); the input file is never overwritten.
     """
     t0 = time.perf_counter()
-    src = Path(input_path)
-    records, errors = _read_library(src)
+    src, out = Path(input_path), Path(out_path)
+    if out.is_dir():
+        raise InputError("--out is a folder: name the CSV file to write", path=out)
+    if out.exists() and out.resolve() == src.resolve():
+        raise InputError("--out is the input file itself: name another file for the id,group table", path=out)
+    result = read_file(src, "file")
+    records = list(result.records)
+    errors = tuple(str(i) for i in result.issues if i.severity == "error")
+    warnings = tuple(str(i) for i in result.issues if i.severity != "error")
     if not records:
         raise InputError("holds no records to deduplicate" + (f" ({errors[0]})" if errors else ""), path=src)
+    ids = _record_ids(records, src)
     outcome = find_duplicates(records, progress=_progress)
-    ids = [_record_id(r) for r in records]
-    out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "group"])
         for i, g in enumerate(outcome.group.tolist()):
             writer.writerow([ids[i], ids[g]])
-    n_groups = outcome.n_groups
-    message = (
-        f"{len(records)} records -> {n_groups} unique ({len(records) - n_groups} duplicates), "
-        f"{len(outcome.uncertain())} uncertain pairs left apart, {time.perf_counter() - t0:.1f} s; wrote {out}"
+    return DedupFileResult(
+        records=len(records),
+        unique=outcome.n_groups,
+        uncertain=len(outcome.uncertain()),
+        seconds=time.perf_counter() - t0,
+        out=out,
+        errors=errors,
+        warnings=warnings,
     )
-    if errors:
-        message += f"\n{len(errors)} entries could not be read and are not in {out.name}: " + "; ".join(
-            errors[:5]
-        )
-    return message

@@ -6,9 +6,12 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from review.cli import cli
+from review.errors import InputError
+from review.project.dedup import dedup_file
 from review.records import Record
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -52,6 +55,54 @@ def test_dedup_file_help_and_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["dedup-file", str(empty), "--out", str(tmp_path / "o.csv")])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_dedup_file_never_overwrites_its_input(tmp_path: Path) -> None:
+    library = tmp_path / "library.csv"
+    library.write_text((DATA / "dedup_small.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    before = library.read_bytes()
+    with pytest.raises(InputError, match=r"library\.csv: --out is the input file itself"):
+        dedup_file(library, tmp_path / "." / "library.csv")
+    assert CliRunner().invoke(cli, ["dedup-file", str(library), "--out", str(library)]).exit_code != 0
+    assert library.read_bytes() == before
+
+
+def test_dedup_file_refuses_repeated_ids(tmp_path: Path) -> None:
+    library = tmp_path / "ids.csv"
+    library.write_text(
+        "id,title,year\n1,Ketamine for CRPS,2009\n2,Low-dose ketamine in CRPS type 1,2010\n"
+        "2,Magnesium for CRPS type 1,2011\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"ids\.csv: the id column repeats 1 ids \(e\.g\. '2'\)"):
+        dedup_file(library, tmp_path / "o.csv")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_dedup_file_exits_1_when_entries_cannot_be_read(tmp_path: Path) -> None:
+    library = tmp_path / "broken.csv"
+    library.write_text(
+        'id,title,year\n1,Ketamine for CRPS,2009\n2,"Magnesium for CRPS,2010\n3,Mirror therapy,2011\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(cli, ["dedup-file", str(library), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "could not be read" in result.output and "line 3" in result.output
+    assert [r["id"] for r in _rows(out)] == ["1"]  # what was read is still written
+
+
+def test_dedup_file_names_ris_entries_by_accession_or_position(tmp_path: Path) -> None:
+    library = tmp_path / "lib.ris"
+    library.write_text(
+        "TY  - JOUR\nTI  - Ketamine for complex regional pain syndrome\nAU  - Smith, J\nPY  - 2009\nER  - \n\n"
+        "TY  - JOUR\nAN  - WOS:000123\nTI  - Mirror therapy for CRPS\nAU  - Lee, K\nPY  - 2011\nER  - \n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(cli, ["dedup-file", str(library), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in _rows(out)] == ["entry-1", "WOS:000123"]
 
 
 def test_project_dedup_is_idempotent_and_status_counts_unique(tmp_path: Path) -> None:
