@@ -151,7 +151,6 @@ def forest_plot(
     lower_is_better: bool | None = None,
     illustrative: bool = False,
     unit: str | None = None,
-    not_estimable: Sequence[str] = (),
 ) -> list[Path]:
     """Draw a forest plot and save it as PNG and SVG; returns the two paths.
 
@@ -160,9 +159,9 @@ def forest_plot(
     a bar under the diamond, the heterogeneity and overall-effect line, and under the axis
     which side favours which arm (``lower_is_better`` from the protocol's outcome; None says
     only "lower/higher with intervention"). ``illustrative=True`` stamps the figure as made
-    from illustrative (unverified) data. ``not_estimable`` lists studies left out of the pooling
-    (no events, or only events, in both arms of a ratio): shown under the others as "Not
-    estimable", as RevMan does (Cochrane Handbook 10.4.4.2).
+    from illustrative (unverified) data. A study whose yi or vi is NaN (no events, or only
+    events, in both arms of a ratio: left out of the pooling) keeps its row, marked "Not
+    estimable" with no weight, as RevMan shows it (Cochrane Handbook 10.4.4.2).
     """
     y = np.asarray(yi, dtype=float)
     v = np.asarray(vi, dtype=float)
@@ -171,25 +170,25 @@ def forest_plot(
     se = np.sqrt(v)
     lo, hi = y - _Z * se, y + _Z * se
     w = np.asarray(result.weights, dtype=float)
+    estimable = np.isfinite(y) & np.isfinite(v)
     if w.size != k:
-        w = np.full(k, 100.0 / k)
+        w = np.full(k, 100.0 / max(1, int(estimable.sum())))
+    w = np.where(estimable, w, np.nan)
 
     # Axis limits: everything that matters, with study CIs clipped (arrows) if they would
     # squash the picture.
-    core = np.concatenate([y, [result.ci_low, result.ci_high, result.estimate, 0.0]])
+    core = np.concatenate([y[estimable], [result.ci_low, result.ci_high, result.estimate, 0.0]])
     if result.tau2 and math.isfinite(result.pi_low):
         core = np.concatenate([core, [result.pi_low, result.pi_high]])
     span = float(np.ptp(core)) or 1.0
-    xmin = max(float(np.min(np.concatenate([lo, core]))), float(np.min(core)) - 0.6 * span)
-    xmax = min(float(np.max(np.concatenate([hi, core]))), float(np.max(core)) + 0.6 * span)
+    xmin = max(float(np.min(np.concatenate([lo[estimable], core]))), float(np.min(core)) - 0.6 * span)
+    xmax = min(float(np.max(np.concatenate([hi[estimable], core]))), float(np.max(core)) + 0.6 * span)
     pad = 0.05 * (xmax - xmin or 1.0)
     xmin, xmax = xmin - pad, xmax + pad
 
-    extra = [_label_lines(str(lab)) for lab in not_estimable]
     shown = [_label_lines(str(lab)) for lab in labels]
-    kk = k + len(extra)  # study rows drawn
-    row_h = 0.36 if any("\n" in lab for lab in shown + extra) else 0.26
-    n_rows = kk + 4
+    row_h = 0.36 if any("\n" in lab for lab in shown) else 0.26
+    n_rows = k + 4
     height = max(3.2, n_rows * row_h + 1.9 + (0.3 if illustrative else 0) + (0.3 if title else 0))
     fig = plt.figure(figsize=(11.0, height))
     top = 1 - (0.45 + (0.3 if illustrative else 0) + (0.3 if title else 0)) / height
@@ -197,16 +196,16 @@ def forest_plot(
     ax_l = fig.add_axes((0.01, bottom, 0.30, top - bottom))
     ax = fig.add_axes((0.32, bottom, 0.40, top - bottom))
     ax_r = fig.add_axes((0.73, bottom, 0.26, top - bottom))
-    ymin, ymax = -3.2, kk + 0.9
+    ymin, ymax = -3.2, k + 0.9
     for a in (ax_l, ax_r):
         a.set_xlim(0, 1)
         a.set_ylim(ymin, ymax)
         a.axis("off")
     ax.set_ylim(ymin, ymax)
-    fs = 9 if kk <= 25 else 8
+    fs = 9 if k <= 25 else 8
 
-    rows = kk - np.arange(k)  # first study at the top
-    header_y = kk + 0.6
+    rows = k - np.arange(k)  # first study at the top
+    header_y = k + 0.6
     ax_l.text(0.0, header_y, "Study", fontsize=fs, fontweight="bold", va="center")
     name = MEASURE_NAMES.get(measure, measure)
     ax_r.text(
@@ -222,6 +221,10 @@ def forest_plot(
     for i in range(k):
         r = rows[i]
         ax_l.text(0.0, r, shown[i], fontsize=fs, va="center", linespacing=1.0)
+        if not estimable[i]:
+            ax_r.text(0.02, r, "Not estimable", fontsize=fs, va="center", style="italic")
+            ax_r.text(0.98, r, "-", fontsize=fs, va="center", ha="right")
+            continue
         ax_r.text(
             0.02,
             r,
@@ -241,17 +244,12 @@ def forest_plot(
         size = 3.5 + (7 if k > 25 else 10) * math.sqrt(max(w[i], 0) / wmax) if math.isfinite(w[i]) else 4
         if xmin <= y[i] <= xmax:
             ax.plot([y[i]], [r], marker="s", color="#1f4e79", ms=size, mec="#1f4e79")
-    for j, lab in enumerate(extra):
-        r = len(extra) - j
-        ax_l.text(0.0, r, lab, fontsize=fs, va="center", linespacing=1.0)
-        ax_r.text(0.02, r, "Not estimable", fontsize=fs, va="center", style="italic")
-        ax_r.text(0.98, r, "-", fontsize=fs, va="center", ha="right")
 
     # Pooled diamond and prediction interval.
     dy = -1.0
     est, cl, ch = result.estimate, result.ci_low, result.ci_high
     ax.fill([cl, est, ch, est], [dy, dy + 0.35, dy, dy - 0.35], color="#c00000", zorder=3)
-    pooled_label = METHOD_NAMES.get(result.method, result.method)
+    pooled_label = METHOD_NAMES.get(result.method, result.method).replace(" (", ", ").rstrip(")")
     if result.test == "knha":
         pooled_label += ", HKSJ"
     ax_l.text(0.0, dy, f"Total ({pooled_label})", fontsize=fs, va="center", fontweight="bold")

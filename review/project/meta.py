@@ -290,7 +290,7 @@ def run_meta(
         result["test"] = res.test
         result["df"] = res.df
         result["ratio_scale"] = eff_measure in RATIO_MEASURES
-        result["studies"] = [
+        result["studies"] = [  # escalc's yi and vi whatever the method (the contract; as the references)
             {"study": labels[i], "yi": _clean(yi[i]), "vi": _clean(vi[i]), "weight": _clean(res.weights[i])}
             for i in range(len(labels))
         ]
@@ -322,10 +322,26 @@ def run_meta(
         from review.plots import forest_plot
 
         heading = title.strip() if title and title.strip() else forest_title(eff_measure, method, hksj)
+        shown_yi, shown_vi = _one_step_studies(cols, res) if method in ("MH", "PETO") else (yi, vi)
         result["forest"] = [
-            str(p) for p in forest_plot(labels, yi, vi, res, forest, measure=eff_measure, title=heading)
+            str(p)
+            for p in forest_plot(labels, shown_yi, shown_vi, res, forest, measure=eff_measure, title=heading)
         ]
     return result
+
+
+def _one_step_studies(cols: dict[str, np.ndarray], res: MetaResult) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's yi and vi as Mantel-Haenszel or Peto sees it, for the forest plot (metafor
+    ``rma.mh`` and ``rma.peto``, whose forest plots show these): escalc's values for MH and
+    Peto's (O - E)/V, 1/V for Peto (1/2 added to a table with a zero cell), NaN for a study with
+    no events, or only events, in both arms (``drop00=TRUE``: "Not estimable", weight 0)."""
+    a, c = cols["events1"], cols["events2"]
+    b, d = cols["n1"] - a, cols["n2"] - c
+    estimable = ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
+    yi = np.full(a.size, np.nan)
+    vi = np.full(a.size, np.nan)
+    yi[estimable], vi[estimable] = res.yi, res.vi
+    return yi, vi
 
 
 def forest_title(measure: str, method: str, hksj: bool = False) -> str:

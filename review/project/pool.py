@@ -10,6 +10,7 @@ reported, not pooled.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -230,6 +231,7 @@ def pool_effects(
         participants = (
             int(pd.to_numeric(rows["n1"]).sum() + pd.to_numeric(rows["n2"]).sum()) if len(rows) else 0
         )
+        all_rows = rows  # for the forest plot, where a not-estimable study keeps its row
         rows = rows[~drop] if drop.any() else rows
         ratio = measure in RATIO_MEASURES
         k = len(rows)
@@ -305,11 +307,13 @@ def pool_effects(
             name = _slug(outcome.domain, comp.label, window)
             title = f"{outcome.description or outcome.domain}: {comp.label}, {window}"
             experimental, control = _arm_names(comp)
+            weights = np.full(len(all_rows), np.nan)
+            weights[~drop] = res.weights
             paths = forest_plot(
-                labels,
-                yi,
-                vi,
-                res,
+                all_rows["study"].astype(str).tolist(),
+                np.where(drop, np.nan, all_rows["yi"].to_numpy(float)),
+                np.where(drop, np.nan, all_rows["vi"].to_numpy(float)),
+                dataclasses.replace(res, weights=weights),
                 plot_dir / f"forest_{name}",
                 measure=measure,
                 title=title,
@@ -317,7 +321,6 @@ def pool_effects(
                 control=control,
                 lower_is_better=outcome.lower_is_better,
                 illustrative=a["illustrative"],
-                not_estimable=not_estimable,
             )
             a["forest"] = str(paths[0])
             if k >= 3:

@@ -186,3 +186,40 @@ def test_semicolon_csv_with_decimal_commas_and_typographic_minus(
         results.append(json.loads(out.read_text()))
     assert results[1]["estimate"] == results[0]["estimate"]
     assert [s["yi"] for s in results[1]["studies"]] == pytest.approx([-0.9, -6.2])
+
+
+def test_peto_and_mh_forest_rows_are_the_ones_the_method_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As metafor's forest plots of rma.peto / rma.mh (3.8-1): Peto's per-study OR
+    exp((O - E)/V) with 1/2 added to a table with a zero cell (A: log OR 1.390278, vi 1.176389
+    -> 4.02 [0.48, 33.7]; C: 1.750093, 0.729205 -> 5.76 [1.08, 30.7]), and a study with no
+    events in either arm "Not estimable" rather than escalc's 0.5-corrected OR of 1. The JSON
+    ``studies`` keep escalc's yi and vi (the contract)."""
+    data = _csv(tmp_path, "study,events1,n1,events2,n2\nA,3,10,1,12\nB,0,20,0,20\nC,5,30,0,28\n")
+    out = tmp_path / "p.json"
+    for method, measure in (("PETO", "OR"), ("MH", "RR")):
+        forest = tmp_path / method
+        code, _stdout, err = _run(
+            [
+                "meta",
+                str(data),
+                "--measure",
+                measure,
+                "--method",
+                method,
+                "--json",
+                str(out),
+                "--forest",
+                str(forest),
+            ],
+            capsys,
+        )
+        assert code == 0, err
+        svg = forest.with_suffix(".svg").read_text()
+        assert "Not estimable" in svg and "1.00 [" not in svg
+        if method == "PETO":
+            assert "4.02 [0.48, 33.7]" in svg and "5.76 [1.08, 30.7]" in svg
+            got = json.loads(out.read_text())
+            assert got["estimate"] == pytest.approx(1.788009397161231, rel=1e-8)
+            assert got["studies"][0]["yi"] == pytest.approx(1.550597412411167, rel=1e-10)  # escalc
