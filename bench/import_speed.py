@@ -1,16 +1,19 @@
-"""Benchmark: how fast exports are read and imported, at 10k and 100k records per file.
+"""Benchmark: how fast exports are read and imported, and the memory it takes, at 10k-100k records.
 
-Run: ``python bench/import_speed.py [--sizes 10000 100000]``. Builds RIS, MEDLINE and CSV files
-of N entries by repeating the real exports in ``../shared/fixtures/fetched`` (read by path,
-never copied; each copy gets its own accession number so every entry is a new record), then
-prints, per format and size: seconds and records/s for ``read_file`` alone and for
-``import_file`` into a new project (read + store), and the peak memory (VmHWM) of the process
-doing the import; each is measured in a fresh child process.
+Run: ``python bench/import_speed.py [--sizes 10000 50000 100000] [--code DIR]``. Builds RIS,
+MEDLINE and CSV files of N entries by repeating the real exports in ``../shared/fixtures/fetched``
+(read by path, never copied; each copy gets its own accession number so every entry is a new
+record), then prints, per format and size: seconds, records/s and peak memory for ``read_file``
+alone (all records in a list) and for ``import_file`` into a new project (streamed and stored in
+batches); each is measured in a fresh child process, peak memory as its VmHWM (peak resident
+set). ``--code DIR`` measures the ``review`` package in DIR instead (e.g. a ``git worktree`` of
+an earlier commit, for before/after figures).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -81,14 +84,19 @@ def _csv(n: int, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
     parser.add_argument("--formats", nargs="+", default=["ris", "medline", "csv"])
+    parser.add_argument("--code", type=Path, help="directory holding the review package to measure")
     args = parser.parse_args()
     if not FETCHED.is_dir():
         sys.exit(f"needs the real exports in {FETCHED}")
+    env = dict(os.environ)
+    if args.code:
+        env["PYTHONPATH"] = os.pathsep.join([str(args.code.resolve()), env.get("PYTHONPATH", "")])
 
     print(
-        f"{'format':8} {'records':>8} {'read s':>8} {'read rec/s':>11} {'import s':>9} {'import rec/s':>13} {'peak MB':>8}"
+        f"{'format':8} {'records':>8} {'read s':>7} {'read rec/s':>10} {'read MB':>8} "
+        f"{'import s':>8} {'import rec/s':>12} {'import MB':>9}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for fmt, build, suffix in (
@@ -116,14 +124,16 @@ def main() -> None:
                         capture_output=True,
                         text=True,
                         check=True,
+                        env=env,
                     )
                     count, seconds, peak = proc.stdout.split()
                     assert int(count) == n, (fmt, n, mode, count)
                     runs[mode] = (float(seconds), int(peak))
-                read_s, import_s, rss = runs["read"][0], runs["import"][0], runs["import"][1]
+                (read_s, read_mb), (import_s, import_mb) = runs["read"], runs["import"]
                 print(
-                    f"{fmt:8} {n:>8} {read_s:>8.2f} {n / read_s:>11,.0f} {import_s:>9.2f} "
-                    f"{n / import_s:>13,.0f} {rss:>8}"
+                    f"{fmt:8} {n:>8} {read_s:>7.2f} {n / read_s:>10,.0f} {read_mb:>8} "
+                    f"{import_s:>8.2f} {n / import_s:>12,.0f} {import_mb:>9}",
+                    flush=True,
                 )
 
 

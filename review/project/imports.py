@@ -1,8 +1,8 @@
 """Import database exports into a project, and export the deduplicated library.
 
-``import_file`` reads a file (format and encoding detected), stores its records once and
-records the run (file name, SHA-256, source, format, date, entries in, records new): the
-PRISMA "records identified" per database. The same file (same hash) imported again adds
+``import_file`` reads a file (format and encoding detected) as a stream, stores its records
+once, a batch per transaction, and records the run (file name, SHA-256, source, format, date,
+entries in, records new): the PRISMA "records identified" per database. The same file (same hash) imported again adds
 nothing and makes no new run. ``export_library`` writes the records kept after dedup as RIS or
 CSV for Zotero/EndNote, with their source notes (an illustrative record stays labelled).
 """
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from review.errors import InputError
+from review.errors import InputError, ReviewError
 from review.project import Project
 from review.records import Record, record_notes
-from review.sources import Issue, read_file
-from review.sources._common import sha256_bytes
+from review.sources import Issue, stream_file
+from review.sources._common import Item, scan_file
 from review.sources.csvfile import write_csv
 from review.sources.ris import write_ris
 from review.store.imports import ImportRow
@@ -42,6 +42,7 @@ class ImportResult:
     run: ImportRow
     new_file: bool
     issues: list[Issue] = field(default_factory=list)
+    resumed: bool = False
 
     @property
     def import_id(self) -> int:
@@ -73,14 +74,21 @@ class ImportResult:
             )
         errors = len(self.errors)
         lost = f", {errors} entries not imported (see errors above)" if errors else ""
+        resumed = " (completed an import that was interrupted)" if self.resumed else ""
         return (
             f"{self.file.name} ({self.format}, {self.encoding}) as {self.source!r}: {self.entries} entries, "
-            f"{self.records_read} records read, {self.records_new} new{lost}; import {self.run.id}"
+            f"{self.records_read} records read, {self.records_new} new{lost}; import {self.run.id}{resumed}"
         )
 
 
-def import_file(project: Project, path: str | Path, source: str, fmt: str = "auto") -> ImportResult:
-    """Import one export file into the project's store.
+#: Records stored per transaction by :func:`import_file` (memory stays flat however large the file).
+BATCH_SIZE = 2000
+
+
+def import_file(
+    project: Project, path: str | Path, source: str, fmt: str = "auto", *, batch_size: int = BATCH_SIZE
+) -> ImportResult:
+    """Import one export file into the project's store, in batches as it is read.
 
     Parameters
     ----------
@@ -92,20 +100,35 @@ def import_file(project: Project, path: str | Path, source: str, fmt: str = "aut
         Database the file came from (e.g. ``"embase"``); PRISMA counts records per source.
     fmt
         ``"auto"`` or one of ``review.sources.FORMATS``.
+    batch_size
+        Records stored per transaction.
 
     Returns
     -------
     ImportResult
         With ``.warnings`` (lines naming file and line) and ``.summary()``.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or holds no entries; or an unfinished import of the same file
+        was begun under another source name.
+    ReviewError
+        The import was interrupted (Ctrl-C): the batches read are kept, and importing the same
+        file again completes it.
+
+    Notes
+    -----
+    Records are kept ``batch_size`` at a time, each batch in its own transaction, apart from the
+    project's records; when the file has been read to the end they are added to the records and
+    the run (counts, issues) is recorded, in one transaction. If the import stops half-way,
+    importing the same file again skips the entries kept already and completes it.
     """
     path = Path(path)
     source = source.strip()
     store = project.store
-    try:
-        digest = sha256_bytes(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
-    earlier = store.find_import(digest)
+    scan = scan_file(path)
+    earlier = store.find_import(scan.sha256)
     if earlier is not None:  # the same bytes were imported before: nothing to read or add
         return ImportResult(
             file=path,
@@ -119,31 +142,64 @@ def import_file(project: Project, path: str | Path, source: str, fmt: str = "aut
             new_file=False,
             issues=[],
         )
-    result = read_file(path, source, fmt)
-    run, new_file = store.add_import(
-        source=source,
-        file_name=path.name,
+    pending = store.pending_import(scan.sha256)
+    if pending is not None and source and pending.source != source:
+        raise InputError(
+            f"an import of this file as {pending.source!r} began on {pending.started_at} and was not "
+            f"finished ({pending.stored} entries read); import it again with --source {pending.source} "
+            "to complete it",
+            path=path,
+        )
+    stream = stream_file(path, source, fmt, scan=scan)
+    if pending is not None and pending.format != stream.format:
+        raise InputError(
+            f"an import of this file as {pending.format} was not finished; import it again with "
+            f"--format {pending.format} (or auto) to complete it",
+            path=path,
+        )
+    pending = store.start_import(file_hash=scan.sha256, source=source, fmt=stream.format, file_name=path.name)
+    read = 0
+    batch: list[Item] = []
+    try:
+        for item in stream:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                read += _store_batch(project, pending.id, batch)
+        if batch:
+            read += _store_batch(project, pending.id, batch)
+    except KeyboardInterrupt as exc:
+        raise ReviewError(
+            f"{path.name}: import interrupted after {read} of {stream.entries} entries; nothing was added "
+            "to the project yet (the entries read are kept): run the same import again to complete it"
+        ) from exc
+    run, new_file = store.finish_import(
+        pending.id,
         file_path=str(path.resolve()),
-        file_hash=result.sha256,
-        fmt=result.format,
-        encoding=result.encoding,
-        entries=result.entries,
-        records=result.records,
-        positions=result.positions,
-        issues=[(i.line, i.severity, i.message) for i in result.issues],
+        encoding=stream.encoding,
+        entries=stream.entries,
+        issues=[(i.line, i.severity, i.message) for i in stream.issues],
     )
     return ImportResult(
         file=path,
         source=source,
-        format=result.format,
-        encoding=result.encoding,
-        entries=result.entries,
-        records_read=len(result.records),
+        format=stream.format,
+        encoding=stream.encoding,
+        entries=stream.entries,
+        records_read=run.records_read if new_file else read,
         records_new=run.records_new if new_file else 0,
         run=run,
         new_file=new_file,
-        issues=result.issues if new_file else [],
+        issues=stream.issues if new_file else [],
+        resumed=pending.stored > 0,
     )
+
+
+def _store_batch(project: Project, pending_id: int, batch: list[Item]) -> int:
+    """Store a batch of read records (one transaction) and empty it; return how many it held."""
+    n = len(batch)
+    project.store.add_import_batch(pending_id, [i.record for i in batch], [i.position for i in batch])
+    batch.clear()
+    return n
 
 
 def export_library(project: Project, out: str | Path, fmt: str = "ris", *, force: bool = False) -> int:

@@ -8,24 +8,28 @@ entry either becomes a record or is named by an error: nothing is dropped silent
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from review.errors import InputError
 from review.records import Record, normalise_text
 from review.sources._common import (
+    FileScan,
     Issue,
+    Item,
     ReadResult,
-    decode_bytes,
+    RecordStream,
+    TextFile,
     fallback_id,
     file_key,
-    sha256_bytes,
-    split_lines,
+    scan_file,
     unique_ids,
 )
 
-__all__ = ["FORMATS", "Issue", "ReadResult", "detect_format", "read_file"]
+__all__ = ["FORMATS", "Issue", "ReadResult", "RecordStream", "detect_format", "read_file", "stream_file"]
 
 #: Formats read_file understands (``fmt`` values besides "auto").
 FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv", "wos")
@@ -76,45 +80,60 @@ def detect_format(path: str | Path, head: str) -> str:
     )
 
 
-def _read_xml(path: Path, data: bytes, source: str, key: str) -> ReadResult:
-    from review.sources.pubmed_xml import iter_pubmed_xml  # the search stage's streaming parser
+def _stream_xml(path: Path, source: str, key: str, articles: int) -> RecordStream:
+    """PubMed XML records one at a time (the search stage's streaming parser, run twice).
 
-    entries = len(re.findall(rb"<(?:PubmedArticle|PubmedBookArticle)[\s>]", data))
-    out = ReadResult(records=[], issues=[], format="pubmed-xml", entries=entries)
+    The first pass only notes each record's PMID (a PMID twice in the file is no key) and
+    where the file breaks off, so both passes read the same records.
+    """
+    from review.sources.pubmed_xml import iter_pubmed_xml
+
+    pmids: list[str] = []
+    broken: InputError | None = None
     try:
         for record in iter_pubmed_xml(path, name=str(path)):
-            out.records.append(record.replace(source=source))
-            out.positions.append(len(out.records))
-            out.lines.append(0)
+            pmids.append(record.source_id)
     except InputError as exc:
-        if not out.records:
+        if not pmids:
             raise  # not PubMed XML at all (an HTML page, another XML): one clear error
-        out.issues.append(
+        broken = exc
+    read = len(pmids)
+    ids, repeated = unique_ids(pmids)
+    del pmids
+    issues: list[Issue] = []
+    stream = RecordStream(iter(()), issues, "pubmed-xml", entries=articles)
+    if broken is not None:
+        issues.append(
             Issue(
-                exc.line,
+                broken.line,
                 "error",
-                f"{exc}; the {max(entries - len(out.records), 0)} articles after the first "
-                f"{len(out.records)} were not imported",
+                f"{broken}; the {max(articles - read, 0)} articles after the first {read} were not imported",
             )
         )
-        out.entries = max(entries, len(out.records) + 1)
+        stream.entries = max(articles, read + 1)
     else:
-        missing = entries - len(out.records)
+        missing = articles - read
         if missing > 0:
-            out.issues.append(
-                Issue(None, "error", f"{missing} of {entries} articles had no PMID and were not imported")
+            issues.append(
+                Issue(None, "error", f"{missing} of {articles} articles had no PMID and were not imported")
             )
-        out.entries = max(entries, len(out.records))
+        stream.entries = max(articles, read)
     # a PMID twice in one file: both articles are kept, keyed by file + position like other formats
-    ids, repeated = unique_ids(r.source_id for r in out.records)
     for pmid, n in repeated.items():
-        out.issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
-    for i, (record, kept) in enumerate(zip(out.records, ids, strict=True)):
-        if kept is None:
-            out.records[i] = record.replace(source_id=fallback_id(key, out.positions[i]))
-        if not record.title:
-            out.issues.append(Issue(None, "warning", f"article {i + 1} (PMID {record.pmid}) has no title"))
-    return out
+        issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
+
+    def items() -> Iterator[Item]:
+        records = itertools.islice(iter_pubmed_xml(path, name=str(path)), read)
+        for position, (record, kept) in enumerate(zip(records, ids, strict=True), 1):
+            record = record.replace(source=source)
+            if kept is None:
+                record = record.replace(source_id=fallback_id(key, position))
+            if not record.title:
+                issues.append(Issue(None, "warning", f"article {position} (PMID {record.pmid}) has no title"))
+            yield Item(record, position, 0)
+
+    stream.items = items()
+    return stream
 
 
 def _content_key(record: Record) -> str:
@@ -135,7 +154,7 @@ def _content_key(record: Record) -> str:
     return "c:" + hashlib.sha1("\x1f".join(fields).encode("utf-8")).hexdigest()[:24]
 
 
-def _content_keys(result: ReadResult, key: str) -> None:
+def _content_keys(items: Iterable[Item], key: str) -> Iterator[Item]:
     """Give entries with no database accession a content key instead of file hash + position.
 
     Keys tied to the file would make a corrected re-export (one bad entry fixed, so a new
@@ -143,12 +162,13 @@ def _content_keys(result: ReadResult, key: str) -> None:
     distinct records through an occurrence number.
     """
     seen: Counter[str] = Counter()
-    for i, record in enumerate(result.records):
-        if not record.source_id.startswith((f"{key}#", f"{key}:")):
-            continue
-        base = _content_key(record)
-        seen[base] += 1
-        result.records[i] = record.replace(source_id=f"{base}#{seen[base]}")
+    for item in items:
+        record = item.record
+        if record.source_id.startswith((f"{key}#", f"{key}:")):
+            base = _content_key(record)
+            seen[base] += 1
+            item = item._replace(record=record.replace(source_id=f"{base}#{seen[base]}"))
+        yield item
 
 
 def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
@@ -173,60 +193,80 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
     InputError
         The file cannot be read, its format is unknown, or it holds no entries at all.
     """
+    return stream_file(path, source, fmt).collect()
+
+
+def stream_file(
+    path: str | Path, source: str, fmt: str = "auto", *, scan: FileScan | None = None
+) -> RecordStream:
+    """Records of a bibliographic file one at a time, as :func:`read_file` reads them.
+
+    The file is read a few times from disk (hash and encoding, entry ids, records) but never
+    held whole, so memory does not grow with the file. ``scan`` is the file's
+    :func:`~review.sources._common.scan_file` when the caller has it already.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_file`, before the first record.
+    """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
-    if not data.strip():
+    if scan is None:
+        scan = scan_file(path)
+    if scan.blank:
         raise InputError("the file is empty", path=path)
-    digest = sha256_bytes(data)
-    key = file_key(digest)
+    key = file_key(scan.sha256)
     source = source.strip()
     if not source:
         raise InputError("a source name is needed (e.g. --source embase)", path=path)
     if fmt not in ("auto", *FORMATS):
         raise InputError(f"unknown format {fmt!r}: expected one of auto, {', '.join(FORMATS)}", path=path)
-    if fmt == "pubmed-xml" or (fmt == "auto" and data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
-        result = _read_xml(path, data, source, key)
-        result.sha256 = digest
+    notes: list[Issue] = []
+    encoding = "utf-8"
+    if fmt == "pubmed-xml" or (fmt == "auto" and scan.head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
+        stream = _stream_xml(path, source, key, scan.xml_articles)
     else:
-        text, encoding, notes = decode_bytes(data)
-        if "\x00" in text[:4096]:
+        text = TextFile(scan)
+        head = text.head(200_000)
+        if "\x00" in head[:4096]:
             raise InputError(
                 "the file holds binary data (NUL bytes): is it a zipped or Word/Excel file? "
                 "export RIS, MEDLINE, PubMed XML or CSV",
                 path=path,
             )
-        kind = detect_format(path, text[:200_000]) if fmt == "auto" else fmt
+        kind = detect_format(path, head) if fmt == "auto" else fmt
+        del head
+        notes, encoding = text.notes, text.encoding
         if kind == "pubmed-xml":
-            result = _read_xml(path, data, source, key)
+            stream = _stream_xml(path, source, key, scan.xml_articles)
         elif kind == "csv":
-            from review.sources.csvfile import read_csv
+            from review.sources.csvfile import stream_csv
 
-            del data  # only the text is needed now (large files)
-            result = read_csv(text, source, key)
+            stream = stream_csv(lambda: text.lines(keepends=True), source, key)
         else:
-            from review.sources.medline import read_medline
-            from review.sources.ris import read_ris
-            from review.sources.wos import read_wos
+            from review.sources.medline import stream_medline
+            from review.sources.ris import stream_ris
+            from review.sources.wos import stream_wos
 
-            del data
-            held = [split_lines(text)]
-            del text  # only the lines are needed now
-            reader = {"ris": read_ris, "medline": read_medline, "wos": read_wos}[kind]
-            # hand the lines over without keeping a name for them here, so the reader can let
-            # them go entry by entry (memory on large files)
-            result = reader(held.pop(), source, key)
-        result.issues[:0] = notes
-        result.encoding = encoding
-        result.sha256 = digest
-    if result.entries == 0:
-        raise InputError(f"no {result.format} entries found in the file", path=path)
-    _content_keys(result, key)
-    unaccounted = result.entries - len(result.records) - len(result.errors)
+            reader = {"ris": stream_ris, "medline": stream_medline, "wos": stream_wos}[kind]
+            stream = reader(text.lines, source, key)
+    if stream.entries == 0:
+        raise InputError(f"no {stream.format} entries found in the file", path=path)
+    stream.encoding, stream.sha256 = encoding, scan.sha256
+    stream.items = _finish(stream, _content_keys(stream.items, key), notes)
+    return stream
+
+
+def _finish(stream: RecordStream, items: Iterable[Item], notes: list[Issue]) -> Iterator[Item]:
+    """Yield the items, then put the file's encoding notes first and check every entry is accounted for."""
+    read = 0
+    for item in items:
+        read += 1
+        yield item
+    stream.issues[:0] = notes
+    errors = sum(1 for i in stream.issues if i.severity == "error")
+    unaccounted = stream.entries - read - errors
     if unaccounted > 0:  # a guard: every entry is a record or a named error
-        result.issues.append(
+        stream.issues.append(
             Issue(None, "error", f"{unaccounted} entries were neither imported nor reported by the reader")
         )
-    return result

@@ -8,23 +8,30 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from pathlib import Path
+from typing import Literal, NamedTuple, TypeVar
 
 from tqdm import tqdm
 
 from review.records import Record
 
 __all__ = [
+    "FileScan",
     "Issue",
+    "Item",
     "ReadResult",
+    "RecordStream",
+    "TextFile",
     "decode_bytes",
     "file_key",
     "progress",
+    "scan_file",
     "sha256_bytes",
     "split_lines",
     "unique_ids",
@@ -87,6 +94,223 @@ class ReadResult:
         return [i for i in self.issues if i.severity == "warning"]
 
 
+class Item(NamedTuple):
+    """One record as a reader yields it: the record, its 1-based entry number and first line."""
+
+    record: Record
+    position: int
+    line: int
+
+
+@dataclass
+class RecordStream:
+    """The records of one file as they are parsed, without holding them all (large files).
+
+    Iterate it once to get :class:`Item` s. ``entries``, ``format`` and the file's identity are
+    known before the first record; ``issues`` grows while reading and is complete (sorted by
+    line) once the stream is exhausted, as is ``entries`` for PubMed XML cut off part way.
+    """
+
+    items: Iterator[Item]
+    issues: list[Issue]
+    format: str
+    entries: int = 0
+    encoding: str = "utf-8"
+    sha256: str = ""
+
+    def __iter__(self) -> Iterator[Item]:
+        return self.items
+
+    def collect(self) -> ReadResult:
+        """Read the whole stream into a :class:`ReadResult` (small files, tests, dedup-file)."""
+        out = ReadResult(records=[], issues=self.issues, format=self.format)
+        for record, position, line in self.items:
+            out.records.append(record)
+            out.positions.append(position)
+            out.lines.append(line)
+        out.entries, out.encoding, out.sha256 = self.entries, self.encoding, self.sha256
+        return out
+
+
+#: Bytes read at a time when hashing and checking a file (memory does not grow with the file).
+CHUNK = 1 << 20
+_XML_ARTICLE = re.compile(rb"<(?:PubmedArticle|PubmedBookArticle)[\s>]")
+_XML_TAIL = 24  # longer than any _XML_ARTICLE match
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one streaming pass over a file's bytes tells: its identity and how to decode it.
+
+    ``encoding`` is ``utf-8``, ``utf-8-sig`` or ``utf-16`` when the whole file decodes so, else
+    ``legacy`` (each line as UTF-8 when it is, else Windows-1252 / Latin-1; see
+    :func:`decode_bytes`); ``bom`` is set when a UTF-8 BOM precedes legacy text.
+    """
+
+    path: Path
+    sha256: str
+    size: int
+    head: bytes
+    blank: bool
+    encoding: str
+    bom: bool
+    xml_articles: int
+
+
+def scan_file(path: str | Path) -> FileScan:
+    """Hash a file and find its encoding in one pass of 1 MB chunks (no copy of the file kept).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read.
+    """
+    from review.errors import InputError
+
+    path = Path(path)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    blank = True
+    articles = 0
+    tail = b""
+    decoder: codecs.IncrementalDecoder | None = None
+    encoding = "utf-8"
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+                if not head:
+                    head = chunk[:65536]
+                    if chunk.startswith(codecs.BOM_UTF8):
+                        encoding, chunk = "utf-8-sig", chunk[len(codecs.BOM_UTF8) :]
+                    elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                        encoding = "utf-16"
+                    decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "utf-8")()
+                size += len(chunk)
+                blank = blank and not chunk.strip()
+                if decoder is not None:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        decoder = None
+                buf = tail + chunk
+                cut = max(len(buf) - _XML_TAIL, 0)
+                articles += sum(1 for m in _XML_ARTICLE.finditer(buf) if m.start() < cut)
+                tail = buf[cut:]
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+    articles += len(_XML_ARTICLE.findall(tail))
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            decoder = None
+    bom = encoding == "utf-8-sig"
+    if decoder is None:
+        # a UTF-16 file that does not decode is read line by line like any other (as before)
+        encoding = "legacy"
+    return FileScan(path, digest.hexdigest(), size, head, blank, encoding, bom, articles)
+
+
+class TextFile:
+    """A text file read line by line, as often as a reader needs, decoded as :func:`decode_bytes` would.
+
+    Lines are split on CRLF, LF and CR only (as :func:`split_lines`). For a file that is not all
+    UTF-8, one pass at the start counts the lines that are not, for the warning in ``notes`` and
+    the ``encoding`` name (``cp1252``, ``latin-1`` or ``utf-8+cp1252``...).
+    """
+
+    def __init__(self, scan: FileScan) -> None:
+        self.scan = scan
+        self.encoding = scan.encoding
+        self.notes: list[Issue] = []
+        if scan.encoding == "legacy":
+            self._legacy_stats()
+
+    def _raw(self) -> io.TextIOWrapper:
+        codec = "latin-1" if self.scan.encoding == "legacy" else self.scan.encoding
+        return io.TextIOWrapper(self.scan.path.open("rb"), encoding=codec, newline="")
+
+    def lines(self, keepends: bool = False) -> Iterator[str]:
+        """The file's lines (without their line ends unless ``keepends``)."""
+        legacy = self.scan.encoding == "legacy"
+        with self._raw() as fh:
+            first = True
+            for raw in fh:
+                if first:
+                    first = False
+                    if self.scan.bom and raw.startswith("\xef\xbb\xbf"):
+                        raw = raw[3:]
+                body = raw.rstrip("\r\n")
+                end = raw[len(body) :] if keepends else ""
+                if legacy:
+                    body = _decode_line(body.encode("latin-1"))[0]
+                yield body + end
+
+    def head(self, limit: int) -> str:
+        """The first ``limit`` characters or so (whole lines, with their line ends)."""
+        parts: list[str] = []
+        size = 0
+        for line in self.lines(keepends=True):
+            parts.append(line)
+            size += len(line)
+            if size >= limit:
+                break
+        return "".join(parts)[:limit]
+
+    def _legacy_stats(self) -> None:
+        legacy: list[int] = []
+        used: set[str] = set()
+        utf8_multibyte = False
+        with self._raw() as fh:
+            for number, raw in enumerate(fh, 1):
+                if number == 1 and self.scan.bom and raw.startswith("\xef\xbb\xbf"):
+                    raw = raw[3:]
+                data = raw.rstrip("\r\n").encode("latin-1")
+                codec = _decode_line(data)[1]
+                if codec == "utf-8":
+                    utf8_multibyte = utf8_multibyte or not data.isascii()
+                else:
+                    legacy.append(number)
+                    used.add(codec)
+        self.encoding, self.notes = _legacy_note(legacy, used, utf8_multibyte)
+
+
+def _decode_line(data: bytes) -> tuple[str, str]:
+    """One line's bytes as UTF-8 when they are, else Windows-1252, else Latin-1 (and which)."""
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _legacy_note(legacy: list[int], used: set[str], utf8_multibyte: bool) -> tuple[str, list[Issue]]:
+    """The encoding name and the warning for a file whose ``legacy`` lines are not UTF-8."""
+    if not legacy:  # cannot happen for a file that failed to decode, but never say "0 lines"
+        return "utf-8", []
+    old = "latin-1" if "latin-1" in used else "cp1252"
+    encoding = f"utf-8+{old}" if utf8_multibyte else old
+    shown = ", ".join(str(n) for n in legacy[:5]) + (", ..." if len(legacy) > 5 else "")
+    note = Issue(
+        legacy[0],
+        "warning",
+        f"{len(legacy)} of the file's lines are not UTF-8 (line {shown}); read as {old}: "
+        "check accented characters",
+    )
+    return encoding, [note]
+
+
+def lines_of(lines: Iterable[str]) -> Callable[[], Iterator[str]]:
+    """A line source for the readers from lines already in memory (tests, small texts)."""
+    held = lines if isinstance(lines, list | tuple) else list(lines)
+    return lambda: iter(held)
+
+
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of a file's bytes: the identity of an import (same hash = same file)."""
     return hashlib.sha256(data).hexdigest()
@@ -135,27 +359,15 @@ def _decode_by_line(data: bytes) -> tuple[str, str, list[Issue]]:
         if i % 2:
             out.append(piece.decode("ascii"))
             continue
-        try:
-            out.append(piece.decode("utf-8"))
+        text, codec = _decode_line(piece)
+        out.append(text)
+        if codec == "utf-8":
             utf8_multibyte = utf8_multibyte or not piece.isascii()
-        except UnicodeDecodeError:
+        else:
             legacy.append(i // 2 + 1)
-            try:
-                out.append(piece.decode("cp1252"))
-                used.add("cp1252")
-            except UnicodeDecodeError:
-                out.append(piece.decode("latin-1"))
-                used.add("latin-1")
-    old = "latin-1" if "latin-1" in used else "cp1252"
-    encoding = f"utf-8+{old}" if utf8_multibyte else old
-    shown = ", ".join(str(n) for n in legacy[:5]) + (", ..." if len(legacy) > 5 else "")
-    note = Issue(
-        legacy[0],
-        "warning",
-        f"{len(legacy)} of the file's lines are not UTF-8 (line {shown}); read as {old}: "
-        "check accented characters",
-    )
-    return "".join(out), encoding, [note]
+            used.add(codec)
+    encoding, notes = _legacy_note(legacy, used, utf8_multibyte)
+    return "".join(out), encoding, notes
 
 
 def split_lines(text: str) -> list[str]:

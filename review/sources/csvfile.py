@@ -14,14 +14,15 @@ import io
 import itertools
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from review.records import COLUMNS, LIST_COLUMNS, Record, record_notes
-from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
+from review.sources._common import Issue, Item, ReadResult, RecordStream, fallback_id, progress, unique_ids
 from review.sources.ris import RIS_TYPES
 
-__all__ = ["EXPORT_COLUMNS", "read_csv", "write_csv"]
+__all__ = ["EXPORT_COLUMNS", "read_csv", "stream_csv", "write_csv"]
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # abstracts can exceed csv's 128 kB default
 
@@ -114,7 +115,6 @@ _TYPES = {
     "document": "GEN",
     "generic": "GEN",
 }
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _PMID_EXTRA = re.compile(r"\bPMID:\s*(\d{1,9})\b", re.IGNORECASE)
 
 
@@ -136,18 +136,13 @@ def _split_list(value: str) -> list[str]:
     return [p.strip() for p in value.split(";") if p.strip()]
 
 
-def _unclosed_quote(text: str, line: int) -> bool:
+def _unclosed_quote(lines: Iterable[str], line: int) -> bool:
     """True when the text from ``line`` (1-based) to the end holds an odd number of quotes.
 
     Python's csv reader (non-strict) reads an unclosed quote to the end of the file as one cell.
     """
-    offset = 0
-    for _ in range(line - 1):
-        m = _LINE_END.search(text, offset)
-        if m is None:
-            return False
-        offset = m.end()
-    return text.count('"', offset) % 2 == 1
+    quotes = sum(text.count('"') for text in itertools.islice(lines, line - 1, None))
+    return quotes % 2 == 1
 
 
 def _record_type(value: str | None) -> tuple[str | None, str | None]:
@@ -169,9 +164,9 @@ class _Broken(Exception):
         self.line = line
 
 
-def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def _rows(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first line, cells) of every row that is not a blank line, the header included."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     previous_end = 0
     try:
         for row in reader:
@@ -197,16 +192,32 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
 
     Rows with an id in a library- or database-wide column (Zotero ``Key``, ``Accession Number``)
     are keyed by it; other ids (``id``, EndNote ``Record Number``) are local to the file and
-    keyed ``key:id``; rows without a unique id ``key:row-number``. The text is read twice (ids
-    first, then records row by row), so a large file is never held as a list of rows.
+    keyed ``key:id``; rows without a unique id ``key:row-number``.
+    """
+    return stream_csv(lambda: iter(io.StringIO(text, newline="")), source, key).collect()
+
+
+def stream_csv(open_lines: Callable[[], Iterable[str]], source: str, key: str) -> RecordStream:
+    """CSV records one row at a time from a line source (lines with their ends) read twice.
+
+    The first pass finds the header, each row's id (is it unique in the file?) and where the
+    csv module gives up; records come from the second, so a large file is never held whole.
     """
     issues: list[Issue] = []
-    out = ReadResult(records=[], issues=issues, format="csv")
-    text = text.lstrip("\ufeff")
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    out = RecordStream(iter(()), issues, "csv")
+
+    def lines() -> Iterator[str]:
+        source_lines = iter(open_lines())
+        first = next(source_lines, None)
+        if first is not None:
+            yield first.lstrip("\ufeff")
+            yield from source_lines
+
+    first_line = next(lines(), "")
+    delimiter = _delimiter(first_line)
 
     # pass 1: header, each row's first line and id, where the csv module gives up
-    header, rows = _after_header(_rows(text, delimiter))
+    header, rows = _after_header(_rows(lines(), delimiter))
     if header is None:
         return out
     lower = [h.lower() for h in header]
@@ -233,7 +244,7 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
             )
         )
         out.entries += 1
-    if starts and any("\n" in c or "\r" in c for c in last) and _unclosed_quote(text, starts[-1]):
+    if starts and any("\n" in c or "\r" in c for c in last) and _unclosed_quote(lines(), starts[-1]):
         line = starts.pop()
         raw_ids.pop()
         issues.append(
@@ -271,10 +282,40 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
     id_is_global = id_col is not None and lower[id_col] in _GLOBAL_IDS
     pubmed_csv = set(lower) >= _PUBMED_CSV
 
-    # pass 2: the same rows again, mapped one at a time
-    _, rows = _after_header(_rows(text, delimiter))
-    body = itertools.islice(rows, len(starts))
-    stream = progress(zip(body, raw_ids, ids, strict=True), len(starts), "reading CSV")
+    layout = _Layout(header, field_cols, start_end, fixed, id_is_global, pubmed_csv)
+    out.items = _csv_items(lines(), delimiter, len(starts), raw_ids, ids, layout, source, key, issues)
+    return out
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the header says: columns of each field, which are always consumed, the id's scope."""
+
+    header: list[str]
+    field_cols: dict[str, list[int]]
+    start_end: tuple[int, int] | None
+    fixed: set[int]
+    id_is_global: bool
+    pubmed_csv: bool
+
+
+def _csv_items(
+    lines: Iterable[str],
+    delimiter: str,
+    count: int,
+    raw_ids: list[str | None],
+    ids: list[str | None],
+    layout: _Layout,
+    source: str,
+    key: str,
+    issues: list[Issue],
+) -> Iterator[Item]:
+    """Pass 2: the same rows again, mapped one at a time."""
+    header, field_cols, start_end = layout.header, layout.field_cols, layout.start_end
+    fixed, id_is_global, pubmed_csv = layout.fixed, layout.id_is_global, layout.pubmed_csv
+    _, rows = _after_header(_rows(lines, delimiter))
+    body = itertools.islice(rows, count)
+    stream = progress(zip(body, raw_ids, ids, strict=True), count, "reading CSV")
     for position, ((line, row), raw_id, row_id) in enumerate(stream, 1):
         if not any(c.strip() for c in row):
             issues.append(Issue(line, "error", f"row {position} is empty; nothing to import"))
@@ -340,11 +381,8 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
             continue
         if not record.title:
             issues.append(Issue(line, "warning", f"row {position} has no title; imported anyway"))
-        out.records.append(record)
-        out.positions.append(position)
-        out.lines.append(line)
+        yield Item(record, position, line)
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
-    return out
 
 
 def _cell(record: Record, name: str, record_id: int | None) -> str:

@@ -8,41 +8,48 @@ line and the records after it still import. Fields that do not map to a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from Bio import Medline
 
 from review.records import Record, parse_year
-from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
+from review.sources._common import (
+    Issue,
+    Item,
+    ReadResult,
+    RecordStream,
+    fallback_id,
+    lines_of,
+    progress,
+    unique_ids,
+)
 
-__all__ = ["read_medline"]
+__all__ = ["read_medline", "stream_medline"]
 
 _FIELD = re.compile(r"^[A-Z][A-Z0-9]{0,3} {0,3}- ")
 _ISSN = re.compile(r"\b\d{4}-\d{3}[\dXx]\b")
 _DOI_TAGGED = re.compile(r"^\s*(\S+)\s*\[doi\]\s*$")
 
 
-def _blocks(lines: Sequence[str]) -> list[tuple[int, list[str]]]:
+def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """(first line number, lines) of each record: split on blank lines and on PMID- lines."""
-    blocks: list[tuple[int, list[str]]] = []
     current: list[str] = []
     start = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             if current:
-                blocks.append((start, current))
+                yield start, current
                 current = []
             continue
         if line.startswith("PMID-") and current:
-            blocks.append((start, current))
+            yield start, current
             current = []
         if not current:
             start = number
         current.append(line)
     if current:
-        blocks.append((start, current))
-    return blocks
+        yield start, current
 
 
 def _as_list(value: Any) -> list[str]:
@@ -153,21 +160,32 @@ def read_medline(lines: Sequence[str], source: str, key: str) -> ReadResult:
 
     Records without a PMID (or whose PMID repeats in the file) are keyed ``key:record-number``.
     """
+    return stream_medline(lines_of(lines), source, key).collect()
+
+
+def stream_medline(open_lines: Callable[[], Iterable[str]], source: str, key: str) -> RecordStream:
+    """MEDLINE records one at a time from a line source read twice (PMIDs first, then records)."""
     issues: list[Issue] = []
-    blocks = _blocks(lines)
-    del lines  # the blocks hold the lines now; each block's are dropped once it is parsed
-    pmids = [_first_pmid(block) for _, block in blocks]
-    for (start, _), pmid in zip(blocks, pmids, strict=True):
+    pmids: list[str | None] = []
+    for start, block in _blocks(open_lines()):
+        pmid = _first_pmid(block)
         if not pmid:
             issues.append(Issue(start, "warning", "record has no PMID; imported with a file-based key"))
+        pmids.append(pmid)
     ids, repeated = unique_ids(pmids)
+    del pmids
     for pmid, n in repeated.items():
         issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
-    out = ReadResult(records=[], issues=issues, format="medline", entries=len(blocks))
-    pairs = zip(blocks, ids, strict=True)
-    for position, ((start, block), key_id) in enumerate(progress(pairs, len(blocks), "reading MEDLINE"), 1):
+    items = _medline_items(open_lines(), ids, source, key, issues)
+    return RecordStream(items, issues, "medline", entries=len(ids))
+
+
+def _medline_items(
+    lines: Iterable[str], ids: list[str | None], source: str, key: str, issues: list[Issue]
+) -> Iterator[Item]:
+    pairs = zip(_blocks(lines), ids, strict=True)
+    for position, ((start, block), key_id) in enumerate(progress(pairs, len(ids), "reading MEDLINE"), 1):
         data = _parse_block(start, block, issues)
-        block.clear()  # let the text go: large files are read in one pass
         if data is None:
             continue
         try:
@@ -177,8 +195,5 @@ def read_medline(lines: Sequence[str], source: str, key: str) -> ReadResult:
             continue
         if not record.title:
             issues.append(Issue(start, "warning", f"record {position} has no title; imported anyway"))
-        out.records.append(record)
-        out.positions.append(position)
-        out.lines.append(start)
+        yield Item(record, position, start)
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
-    return out

@@ -12,16 +12,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import rispy
 from rispy.config import TAG_KEY_MAPPING
 
 from review.records import Record, normalise_doi, parse_year
-from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
+from review.sources._common import (
+    Issue,
+    Item,
+    ReadResult,
+    RecordStream,
+    fallback_id,
+    lines_of,
+    progress,
+    unique_ids,
+)
 
-__all__ = ["RIS_TYPES", "read_ris", "ris_entry", "write_ris"]
+__all__ = ["RIS_TYPES", "read_ris", "ris_entry", "stream_ris", "write_ris"]
 
 #: RIS reference types (TY) rispy knows, e.g. JOUR, CONF, CHAP, ABST.
 RIS_TYPES: frozenset[str] = frozenset(rispy.TYPE_OF_REFERENCE_MAPPING)
@@ -112,31 +121,46 @@ def _canonical(line: str) -> tuple[str | None, str]:
     return m.group(1), f"{m.group(1)}  - {value.strip()}"
 
 
-def _split_entries(lines: Sequence[str], issues: list[Issue]) -> list[_Entry]:
+def _split_entries(lines: Iterable[str], issues: list[Issue]) -> Iterator[_Entry]:
     """Cut the file into entries on TY/ER lines, reporting everything that is not inside one.
 
     Tag lines between an ER and the next TY belong to the entry above (Ovid writes ``NL`` there);
     tag lines closed by an ER of their own are an entry whose TY line is missing or corrupt.
     Other text outside entries (Ovid's "1." numbering and links) is reported in one warning.
+    Entries are yielded one at a time, each once the next one starts (the lines after its ER
+    may still belong to it), so only one entry's lines are held at a time.
     """
-    entries: list[_Entry] = []
+    held: _Entry | None = None  # the last entry ended, not yet yielded
+    made = 0  # entries ended so far
     current: _Entry | None = None
     loose: list[tuple[int, str, str | None]] = []  # lines outside any entry
     skipped: list[tuple[int, str]] = []
+    skipped_count = 0
     appended = 0
 
-    def flush_loose(own_er: bool) -> None:
-        nonlocal appended
+    def flush_loose(own_er: bool) -> Iterator[_Entry]:
+        nonlocal appended, held, made, skipped_count
         tagged = [(n, text) for n, text, tag in loose if tag is not None]
-        skipped.extend((n, text) for n, text, tag in loose if tag is None)
-        if tagged and (own_er or not entries):
+        for n, text, tag in loose:
+            if tag is None:
+                skipped_count += 1
+                if len(skipped) < 5:
+                    skipped.append((n, text))
+        if tagged and (own_er or not made):
             entry = _Entry(tagged[0][0], has_ty=False)
             entry.lines = [text for _, text in tagged]
-            entries.append(entry)
-        elif tagged:
-            entries[-1].lines.extend(text for _, text in tagged)
+            yield from end_entry(entry)
+        elif tagged and held is not None:
+            held.lines.extend(text for _, text in tagged)
             appended += 1
         loose.clear()
+
+    def end_entry(entry: _Entry) -> Iterator[_Entry]:
+        nonlocal held, made
+        if held is not None:
+            yield held
+        held = entry
+        made += 1
 
     for number, raw in enumerate(lines, 1):
         tag, text = _canonical(raw)
@@ -149,18 +173,21 @@ def _split_entries(lines: Sequence[str], issues: list[Issue]) -> list[_Entry]:
                         f"entry has no ER line before the next TY (line {number}); it was ended there",
                     )
                 )
-                entries.append(current)
-            flush_loose(own_er=False)
+                yield from end_entry(current)
+            yield from flush_loose(own_er=False)
+            if held is not None:  # nothing after its ER can belong to it any more
+                yield held
+                held = None
             current = _Entry(number, has_ty=True)
             current.lines.append(text)
         elif tag == "ER":
             if current is None:
                 if loose:
-                    flush_loose(own_er=True)
+                    yield from flush_loose(own_er=True)
                 else:
                     issues.append(Issue(number, "warning", "ER line without an entry before it was skipped"))
             else:
-                entries.append(current)
+                yield from end_entry(current)
                 current = None
         elif current is not None:
             current.lines.append(text)
@@ -175,8 +202,10 @@ def _split_entries(lines: Sequence[str], issues: list[Issue]) -> list[_Entry]:
                 "(check the file is complete)",
             )
         )
-        entries.append(current)
-    flush_loose(own_er=False)
+        yield from end_entry(current)
+    yield from flush_loose(own_er=False)
+    if held is not None:
+        yield held
     if appended:
         issues.append(
             Issue(
@@ -187,16 +216,15 @@ def _split_entries(lines: Sequence[str], issues: list[Issue]) -> list[_Entry]:
             )
         )
     if skipped:
-        numbers = ", ".join(str(n) for n, _ in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        numbers = ", ".join(str(n) for n, _ in skipped[:5]) + (", ..." if skipped_count > 5 else "")
         issues.append(
             Issue(
                 skipped[0][0],
                 "warning",
-                f"{len(skipped)} lines of text outside any RIS entry were skipped (lines {numbers}; "
+                f"{skipped_count} lines of text outside any RIS entry were skipped (lines {numbers}; "
                 f"first: {skipped[0][1].strip()[:60]!r})",
             )
         )
-    return entries
 
 
 def _values(data: Mapping[str, Any], name: str) -> list[str]:
@@ -374,21 +402,35 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
         Short file hash: records without a usable accession number (``AN``, unique in the
         file) are keyed ``key:entry-number``, so two identical-looking entries both stay.
     """
+    return stream_ris(lines_of(lines), source, key).collect()
+
+
+def stream_ris(open_lines: Callable[[], Iterable[str]], source: str, key: str) -> RecordStream:
+    """RIS records one at a time, from a line source that can be read twice (see :func:`read_ris`).
+
+    The first pass cuts the entries and keeps only each one's ``AN`` (is it unique in the
+    file?); the records come from the second, so memory does not grow with the file.
+    """
     issues: list[Issue] = []
-    entries = _split_entries(lines, issues)
-    del lines  # the entries hold the lines now; each entry's are dropped once it is parsed
-    # the key of each entry: its AN when no other entry of the file has the same one
-    ids, repeated = unique_ids(_first_value(entry.lines, "AN") for entry in entries)
+    ids, repeated = unique_ids(
+        _first_value(entry.lines, "AN") for entry in _split_entries(open_lines(), issues)
+    )
     for number, n in repeated.items():
         issues.append(
             Issue(None, "warning", f"accession number {number!r} occurs {n} times in the file; all kept")
         )
+    items = _ris_items(open_lines(), ids, source, key, issues)
+    return RecordStream(items, issues, "ris", entries=len(ids))
+
+
+def _ris_items(
+    lines: Iterable[str], ids: list[str | None], source: str, key: str, issues: list[Issue]
+) -> Iterator[Item]:
     parser = _EntryParser()
-    out = ReadResult(records=[], issues=issues, format="ris", entries=len(entries))
-    pairs = zip(entries, ids, strict=True)
-    for position, (entry, acc) in enumerate(progress(pairs, len(entries), "reading RIS"), 1):
+    # the same cut as the first pass (whose warnings are already in ``issues``)
+    pairs = zip(_split_entries(lines, []), ids, strict=True)
+    for position, (entry, acc) in enumerate(progress(pairs, len(ids), "reading RIS"), 1):
         parsed = _parse_entry(parser, entry, issues)
-        entry.lines = []  # let the text go: large files are read in one pass
         if parsed is None:
             continue
         source_id = acc or fallback_id(key, position)
@@ -401,11 +443,8 @@ def read_ris(lines: Sequence[str], source: str, key: str) -> ReadResult:
             continue
         if not record.title:
             issues.append(Issue(entry.start, "warning", f"entry {position} has no title; imported anyway"))
-        out.records.append(record)
-        out.positions.append(position)
-        out.lines.append(entry.start)
+        yield Item(record, position, entry.start)
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
-    return out
 
 
 def _first_value(lines: Sequence[str], tag: str) -> str | None:

@@ -9,16 +9,25 @@ reported by line and the entries after it still import. The Web of Science acces
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import rispy
 from rispy.config import WOK_TAG_KEY_MAPPING
 
 from review.records import Record
-from review.sources._common import Issue, ReadResult, fallback_id, progress, unique_ids
+from review.sources._common import (
+    Issue,
+    Item,
+    ReadResult,
+    RecordStream,
+    fallback_id,
+    lines_of,
+    progress,
+    unique_ids,
+)
 
-__all__ = ["read_wos"]
+__all__ = ["read_wos", "stream_wos"]
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]) ")
 _HEADER_TAGS = frozenset({"FN", "VR", "EF"})
@@ -36,9 +45,8 @@ _TYPES = {
 }
 
 
-def _entries(lines: Sequence[str], issues: list[Issue]) -> list[tuple[int, list[str]]]:
+def _entries(lines: Iterable[str], issues: list[Issue]) -> Iterator[tuple[int, list[str]]]:
     """(first line, lines) of each PT ... ER entry; text outside entries is reported."""
-    entries: list[tuple[int, list[str]]] = []
     current: list[str] | None = None
     start = 0
     stray: list[int] = []
@@ -49,13 +57,13 @@ def _entries(lines: Sequence[str], issues: list[Issue]) -> list[tuple[int, list[
                 issues.append(
                     Issue(start, "warning", f"entry has no ER line before the next PT (line {number})")
                 )
-                entries.append((start, current))
+                yield start, current
             current, start = [line], number
         elif tag == "ER" and line.rstrip() == "ER":
             if current is None:
                 issues.append(Issue(number, "warning", "ER line without an entry before it was skipped"))
             else:
-                entries.append((start, current))
+                yield start, current
                 current = None
         elif current is not None:
             current.append(line)
@@ -63,7 +71,7 @@ def _entries(lines: Sequence[str], issues: list[Issue]) -> list[tuple[int, list[
             stray.append(number)
     if current is not None:
         issues.append(Issue(start, "warning", "entry has no ER line at the end of the file; read to the end"))
-        entries.append((start, current))
+        yield start, current
     if stray:
         issues.append(
             Issue(
@@ -72,7 +80,6 @@ def _entries(lines: Sequence[str], issues: list[Issue]) -> list[tuple[int, list[
                 f"{len(stray)} lines outside any entry were skipped (first: line {stray[0]})",
             )
         )
-    return entries
 
 
 def _first(data: dict[str, Any], *names: str) -> str | None:
@@ -132,20 +139,30 @@ def _to_record(parsed: dict[str, Any], source: str, source_id: str) -> Record:
 
 def read_wos(lines: Sequence[str], source: str, key: str) -> ReadResult:
     """Read Web of Science plain-text lines into records (UT unique in the file is the key)."""
+    return stream_wos(lines_of(lines), source, key).collect()
+
+
+def stream_wos(open_lines: Callable[[], Iterable[str]], source: str, key: str) -> RecordStream:
+    """Web of Science records one at a time from a line source read twice (UTs, then records)."""
     issues: list[Issue] = []
-    entries = _entries(lines, issues)
     uts: list[str | None] = []
-    for _, body in entries:
+    for _, body in _entries(open_lines(), issues):
         ut = next((line[3:].strip() for line in body if line.startswith("UT ")), None)
         uts.append(ut or None)
     ids, repeated = unique_ids(uts)
+    del uts
     for ut, n in repeated.items():
         issues.append(Issue(None, "warning", f"UT {ut!r} occurs {n} times in the file; all kept"))
+    return RecordStream(_wos_items(open_lines(), ids, source, key, issues), issues, "wos", entries=len(ids))
+
+
+def _wos_items(
+    lines: Iterable[str], ids: list[str | None], source: str, key: str, issues: list[Issue]
+) -> Iterator[Item]:
     # tags rispy does not know (WoS adds new ones: C3, ZB, ...) are kept under "unknown_tag"
     parser = rispy.WokParser(enforce_list_tags=False, mapping={**WOK_TAG_KEY_MAPPING, "UK": "unknown_tag"})
-    out = ReadResult(records=[], issues=issues, format="wos", entries=len(entries))
-    pairs = zip(entries, ids, strict=True)
-    for position, ((start, body), ut) in enumerate(progress(pairs, len(entries), "reading WoS"), 1):
+    pairs = zip(_entries(lines, []), ids, strict=True)
+    for position, ((start, body), ut) in enumerate(progress(pairs, len(ids), "reading WoS"), 1):
         try:
             result = parser.parse("\n".join([*(line for line in body if line.strip()), "ER"]))
             if len(result) != 1:
@@ -156,8 +173,5 @@ def read_wos(lines: Sequence[str], source: str, key: str) -> ReadResult:
             continue
         if not record.title:
             issues.append(Issue(start, "warning", f"entry {position} has no title; imported anyway"))
-        out.records.append(record)
-        out.positions.append(position)
-        out.lines.append(start)
+        yield Item(record, position, start)
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
-    return out

@@ -4,10 +4,19 @@ A file is identified by the SHA-256 of its bytes: importing the same file again 
 and adds nothing. ``records_in`` is the number of entries the file holds (PRISMA: records
 identified in that database), ``records_read`` how many became records, ``records_new`` how many
 were not in the store before; ``import_records`` links each entry position to its record.
+
+A large file is kept in batches as it is read, one transaction each
+(:meth:`ImportStoreMixin.start_import`, ``add_import_batch``), in ``import_pending`` /
+``import_pending_records``, which no stage reads; when the file has been read to the end,
+``finish_import`` moves its records to ``records`` and records the run, in one transaction. So
+``records`` and ``imports`` never hold half a file. An import stopped half-way (Ctrl-C, a
+crash) is completed by importing the same file again: entries kept already are skipped, and
+the run is recorded once.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from review import __version__
 from review.records import Record
 from review.store._base import StoreBase, now
+from review.store.records import _COLS, _row
 
-__all__ = ["ImportRow", "ImportStoreMixin"]
+__all__ = ["ImportRow", "ImportStoreMixin", "PendingImport"]
 
 _COLUMNS = (
     "id",
@@ -33,6 +43,42 @@ _COLUMNS = (
     "errors",
     "warnings",
 )
+
+_INSERT_RUN = (
+    "INSERT INTO imports (source, file_name, file_hash, format, encoding, file_path, imported_at, "
+    "records_in, records_read, records_new, errors, warnings, software_version) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_RECORD_COLUMNS = ", ".join([*_COLS, "extra", "added_at"])
+_INSERT_PENDING = (
+    f"INSERT INTO import_pending_records (pending_id, position, {_RECORD_COLUMNS}) "
+    f"VALUES (?, ?, {', '.join('?' for _ in [*_COLS, 'extra', 'added_at'])}) "
+    "ON CONFLICT (pending_id, position) DO NOTHING"
+)
+# the pending records not in the store yet, in file order (ORDER BY comes before the upsert clause)
+_MOVE_PENDING = (
+    f"INSERT INTO records ({_RECORD_COLUMNS}) "
+    f"SELECT {', '.join(_COLS)}, extra, ? FROM import_pending_records WHERE pending_id = ? ORDER BY position "
+    "ON CONFLICT (source, source_id) DO NOTHING"
+)
+
+
+def _insert_run(
+    conn: sqlite3.Connection,
+    file: tuple[str, str, str, str, str, str | None],
+    counts: tuple[int, int, int],
+    issue_rows: list[tuple[int | None, str, str]],
+) -> int:
+    """Insert an import run (source, file name, hash, format, encoding, path; entries, read, new)
+    and its issues; return its id."""
+    n_err = sum(1 for _, severity, _ in issue_rows if severity == "error")
+    cur = conn.execute(_INSERT_RUN, (*file, now(), *counts, n_err, len(issue_rows) - n_err, __version__))
+    import_id = int(cur.lastrowid or 0)
+    conn.executemany(
+        "INSERT INTO import_issues (import_id, line, severity, message) VALUES (?, ?, ?, ?)",
+        [(import_id, line, severity, message) for line, severity, message in issue_rows],
+    )
+    return import_id
 
 
 @dataclass(frozen=True)
@@ -52,6 +98,19 @@ class ImportRow:
     records_new: int
     errors: int
     warnings: int
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    """An import of a file begun and not finished: its batches stored so far."""
+
+    id: int
+    file_hash: str
+    source: str
+    format: str
+    file_name: str
+    started_at: str
+    stored: int
 
 
 class ImportStoreMixin(StoreBase):
@@ -94,39 +153,101 @@ class ImportStoreMixin(StoreBase):
                 return earlier, False
             added = self.add_records(records)
             n_new = sum(1 for _, new in added if new)
-            n_err = sum(1 for _, severity, _ in issue_rows if severity == "error")
-            cur = conn.execute(
-                "INSERT INTO imports (source, file_name, file_hash, format, encoding, file_path, imported_at, "
-                "records_in, records_read, records_new, errors, warnings, software_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    source,
-                    file_name,
-                    file_hash,
-                    fmt,
-                    encoding,
-                    file_path,
-                    now(),
-                    entries,
-                    len(added),
-                    n_new,
-                    n_err,
-                    len(issue_rows) - n_err,
-                    __version__,
-                ),
+            import_id = _insert_run(
+                conn,
+                (source, file_name, file_hash, fmt, encoding, file_path),
+                (entries, len(added), n_new),
+                issue_rows,
             )
-            import_id = int(cur.lastrowid or 0)
             conn.executemany(
                 "INSERT INTO import_records (import_id, record_id, position) VALUES (?, ?, ?)",
                 [(import_id, rid, pos) for (rid, _), pos in zip(added, positions, strict=True)],
             )
-            conn.executemany(
-                "INSERT INTO import_issues (import_id, line, severity, message) VALUES (?, ?, ?, ?)",
-                [(import_id, line, severity, message) for line, severity, message in issue_rows],
-            )
         row = self.find_import(file_hash)
         assert row is not None
         return row, True
+
+    def pending_import(self, file_hash: str) -> PendingImport | None:
+        """The unfinished import of the file with this SHA-256, or None."""
+        row = self.conn.execute(
+            "SELECT p.id, p.file_hash, p.source, p.format, p.file_name, p.started_at, "
+            "(SELECT COUNT(*) FROM import_pending_records r WHERE r.pending_id = p.id) "
+            "FROM import_pending p WHERE p.file_hash = ?",
+            (file_hash,),
+        ).fetchone()
+        return None if row is None else PendingImport(*row)
+
+    def start_import(self, *, file_hash: str, source: str, fmt: str, file_name: str) -> PendingImport:
+        """Begin importing a file in batches, or return its unfinished import to complete it."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO import_pending (file_hash, source, format, file_name, started_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (file_hash) DO NOTHING",
+                (file_hash, source, fmt, file_name, now()),
+            )
+        pending = self.pending_import(file_hash)
+        assert pending is not None
+        return pending
+
+    def add_import_batch(self, pending_id: int, records: Iterable[Record], positions: Iterable[int]) -> int:
+        """Keep one batch of a file's records (one transaction) until the import is finished.
+
+        The records wait in ``import_pending_records``, which no stage reads; entries this import
+        kept already (an earlier, interrupted attempt) are skipped. Returns how many were added.
+        """
+        stamp = now()
+        with self.transaction() as conn:
+            cur = conn.executemany(
+                _INSERT_PENDING,
+                ((pending_id, pos, *_row(rec, stamp)) for rec, pos in zip(records, positions, strict=True)),
+            )
+        return max(cur.rowcount, 0)
+
+    def finish_import(
+        self,
+        pending_id: int,
+        *,
+        file_path: str | None,
+        encoding: str,
+        entries: int,
+        issues: Iterable[tuple[int | None, str, str]],
+    ) -> tuple[ImportRow, bool]:
+        """Store the records kept for a file and record its run, in one transaction.
+
+        Records new to the store are added in file order, each entry is linked to its record
+        (new or not) and the run gets the counts of every batch. Returns the run and True, or
+        the earlier run and False when the same file was finished meanwhile (by another
+        process); the pending rows are removed either way.
+        """
+        issue_rows = list(issues)
+        with self.transaction() as conn:
+            file_hash, source, fmt, file_name, read = conn.execute(
+                "SELECT p.file_hash, p.source, p.format, p.file_name, "
+                "(SELECT COUNT(*) FROM import_pending_records r WHERE r.pending_id = p.id) "
+                "FROM import_pending p WHERE p.id = ?",
+                (pending_id,),
+            ).fetchone()
+            earlier = self.find_import(file_hash)
+            if earlier is None:
+                new = conn.execute(_MOVE_PENDING, (now(), pending_id)).rowcount
+                import_id = _insert_run(
+                    conn,
+                    (source, file_name, file_hash, fmt, encoding, file_path),
+                    (entries, read, new),
+                    issue_rows,
+                )
+                conn.execute(
+                    "INSERT INTO import_records (import_id, record_id, position) "
+                    "SELECT ?, r.id, p.position FROM import_pending_records p "
+                    "JOIN records r ON r.source = p.source AND r.source_id = p.source_id "
+                    "WHERE p.pending_id = ?",
+                    (import_id, pending_id),
+                )
+            conn.execute("DELETE FROM import_pending_records WHERE pending_id = ?", (pending_id,))
+            conn.execute("DELETE FROM import_pending WHERE id = ?", (pending_id,))
+        row = self.find_import(file_hash)
+        assert row is not None
+        return row, earlier is None
 
     def import_runs(self) -> list[ImportRow]:
         """Every import run, oldest first."""

@@ -238,6 +238,8 @@ CREATE INDEX extraction_values_batch ON extraction_values (batch_id);
 CREATE INDEX extraction_batches_reviewer ON extraction_batches (role, reviewer, form)
 """
 
+# A file stored in batches: its records wait here, out of every stage's sight, until the file
+# has been read to the end; then they move to ``records`` and the run to ``imports`` at once.
 IMPORT_PENDING = """
 CREATE TABLE import_pending (
     id INTEGER PRIMARY KEY,
@@ -250,8 +252,14 @@ CREATE TABLE import_pending (
 CREATE TABLE import_pending_records (
     pending_id INTEGER NOT NULL REFERENCES import_pending (id),
     position INTEGER NOT NULL,
-    record_id INTEGER NOT NULL REFERENCES records (id),
-    new INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    pmid TEXT, doi TEXT, title TEXT, authors TEXT NOT NULL DEFAULT '[]', year INTEGER,
+    journal TEXT, volume TEXT, issue TEXT, pages TEXT, abstract TEXT,
+    keywords TEXT NOT NULL DEFAULT '[]', publication_types TEXT NOT NULL DEFAULT '[]',
+    language TEXT, issn TEXT, url TEXT, record_type TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    added_at TEXT NOT NULL,
     PRIMARY KEY (pending_id, position)
 )
 """
