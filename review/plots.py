@@ -189,9 +189,12 @@ def forest_plot(
     shown = [_label_lines(str(lab)) for lab in labels]
     row_h = 0.36 if any("\n" in lab for lab in shown) else 0.26
     n_rows = k + 4
-    height = max(3.2, n_rows * row_h + 1.9 + (0.3 if illustrative else 0) + (0.3 if title else 0))
+    # A long title (outcome: comparison, window) wraps rather than running off the figure.
+    title_text = textwrap.fill(" ".join(title.split()), 95) if title else ""
+    title_h = 0.3 + 0.22 * title_text.count("\n") if title_text else 0.0
+    height = max(3.2, n_rows * row_h + 1.9 + (0.3 if illustrative else 0) + title_h)
     fig = plt.figure(figsize=(11.0, height))
-    top = 1 - (0.45 + (0.3 if illustrative else 0) + (0.3 if title else 0)) / height
+    top = 1 - (0.45 + (0.3 if illustrative else 0) + title_h) / height
     bottom = 1.25 / height
     ax_l = fig.add_axes((0.01, bottom, 0.30, top - bottom))
     ax = fig.add_axes((0.32, bottom, 0.40, top - bottom))
@@ -319,12 +322,12 @@ def forest_plot(
     stat_name = f"t({result.df})" if result.test == "knha" else "Z"
     het += f"\nTest for overall effect: {stat_name} = {abs(result.stat):.2f} ({_p(result.pval)})"
     fig.text(0.01, 0.12 / height * 2, het, fontsize=fs, va="bottom", ha="left")
-    if title:
-        fig.text(0.01, 1 - 0.3 / height, title, fontsize=fs + 3, fontweight="bold", va="center")
+    if title_text:
+        fig.text(0.01, 1 - 0.18 / height, title_text, fontsize=fs + 3, fontweight="bold", va="top")
     if illustrative:
         fig.text(
             0.99,
-            1 - (0.3 + (0.3 if title else 0)) / height,
+            1 - (0.3 + title_h) / height,
             _ILLUSTRATIVE,
             fontsize=fs + 1,
             color="#c00000",
@@ -371,7 +374,7 @@ def funnel_plot(
         if len(ticks) >= 2:
             ax.set_xticks([math.log(t) for t in ticks])
             ax.set_xticklabels([f"{t:g}" for t in ticks])
-    heading = title or "Funnel plot"
+    heading = textwrap.fill(" ".join(title.split()), 60) if title else "Funnel plot"
     if egger_pval is not None and math.isfinite(egger_pval):
         heading += f"\nEgger's test {_p(egger_pval)} (k = {y.size})"
     ax.set_title(heading, fontsize=10)

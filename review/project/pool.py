@@ -369,6 +369,11 @@ def pool_project(project: Project, out_dir: str | Path | None = None) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     frame = effect_table(project)
     windows = [w.label for w in proto.follow_up_windows]
+    # Plots of an earlier run whose analysis has since changed (a funnel for what is now two
+    # studies, a window that lost its studies) would otherwise sit beside the new ones.
+    for old in (folder / "plots").glob("*"):
+        if old.suffix in (".png", ".svg") and old.name.startswith(("forest_", "funnel_")):
+            old.unlink()
     analyses = pool_effects(
         frame,
         proto.outcomes,

@@ -199,6 +199,10 @@ def test_pool_project_writes_workbook_csv_and_plots(
     assert "Favours IV ketamine" in svg and "Favours placebo" in svg
     assert "Favours iv ketamine" not in svg
     assert np.isfinite(float(rows[0]["estimate"]))
+    # pooled again with fewer studies: the old plots of analyses now gone are removed
+    monkeypatch.setattr(extract, "effect_table", lambda _project: _frame().iloc[:0])
+    pool_project(project, out_dir=tmp_path / "pooled")
+    assert not list(plots.glob("*"))
 
 
 def test_rr_study_with_no_events_in_either_arm_is_not_estimable(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,3 +51,35 @@ def test_forest_and_funnel_write_png_and_svg_with_text_inside_the_figure(tmp_pat
         yi[:5], vi[:5], rma(yi[:5], vi[:5], "REML", False), tmp_path / "funnel", measure="MD"
     )
     assert "too few studies" in fpaths[1].read_text()
+
+
+def test_a_long_title_wraps_inside_the_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pooled analyses' titles ("outcome description: comparison, window") run to 120
+    characters; neither plot may cut them off at the figure's edges."""
+    import review.plots as plots
+
+    seen: list[str] = []
+    save = plots._save
+
+    def checked(fig: Any, path: Any) -> Any:
+        fig.canvas.draw()
+        box = fig.bbox
+        texts = list(fig.texts) + [t for ax in fig.axes for t in (ax.title, *ax.texts)]
+        for text in texts:
+            if not text.get_text().strip():
+                continue
+            ext = text.get_window_extent()
+            assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1, text.get_text()
+            seen.append(text.get_text())
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", checked)
+    title = (
+        "Participants with any adverse event or with psychomimetic effects: "
+        "Spinal cord stimulation vs control, 2 weeks to 3 months"
+    )
+    yi, vi = np.array([-1.2, -2.1, -0.4]), np.array([0.3, 0.45, 0.25])
+    res = rma(yi, vi, "REML", True)
+    forest_plot(["A", "B", "C"], yi, vi, res, tmp_path / "f", measure="MD", title=title, illustrative=True)
+    funnel_plot(yi, vi, res, tmp_path / "u", measure="MD", title=title, illustrative=True)
+    assert sum("psychomimetic" in t for t in seen) == 2
