@@ -184,6 +184,21 @@ def _subgroup_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj
     return "; ".join(out)
 
 
+def _rob_counts(rows: pd.DataFrame) -> dict[str, int | None]:
+    """Studies with a RoB 2 overall judgement, and how many are 'high'. None when no study of
+    the analysis was assessed: "0 high" would read as low risk when nobody has looked."""
+    if not len(rows) or "rob_overall" not in rows.columns:
+        return {"rob_high": None, "rob_assessed": 0}
+    judged = [
+        str(v).strip().lower()
+        for v in rows["rob_overall"]
+        if v is not None and not pd.isna(v) and str(v).strip()
+    ]
+    if not judged:
+        return {"rob_high": None, "rob_assessed": 0}
+    return {"rob_high": sum("high" in j for j in judged), "rob_assessed": len(judged)}
+
+
 def _not_estimable(rows: pd.DataFrame, measure: str) -> np.ndarray:
     """Rows of a RR or OR analysis whose study has no events (or only events) in both arms.
 
@@ -248,9 +263,7 @@ def pool_effects(
             "participants": participants,
             "illustrative": bool(k and rows["illustrative"].map(_truthy).any()),
             "studies": "; ".join(rows["study"].astype(str)) if k else "",
-            "rob_high": int(rows["rob_overall"].astype(str).str.lower().str.contains("high").sum())
-            if k and "rob_overall" in rows.columns
-            else None,
+            **_rob_counts(rows),
         }
         a["method_text"] = f"{method}{' + HKSJ' if hksj else ''}"
         if not_estimable:
@@ -349,7 +362,12 @@ def _certainty(a: dict[str, Any]) -> str:
         return "one study: judge directly" if a.get("k") == 1 else ""
     parts = []
     if a.get("rob_high") is not None:
-        parts.append(f"RoB high {a['rob_high']}/{a['k']}")
+        unassessed = a["k"] - a.get("rob_assessed", a["k"])
+        parts.append(
+            f"RoB high {a['rob_high']}/{a['k']}" + (f" ({unassessed} not assessed)" if unassessed else "")
+        )
+    elif a.get("k"):
+        parts.append("RoB not assessed")
     parts.append(f"I² {a['i2']:.0f}%")
     parts.append("CI includes no effect" if a.get("ci_crosses_null") else "CI excludes no effect")
     parts.append(f"N = {a['participants']}")

@@ -268,3 +268,26 @@ def test_rr_study_with_no_events_in_either_arm_is_not_estimable(tmp_path: Path) 
         ["2 weeks to 3 months"],
     )
     assert c["k"] == 3 and not c.get("not_estimable")
+
+
+def test_risk_of_bias_not_assessed_is_not_reported_as_low(project: Any) -> None:
+    """ "RoB high 0/4" read as "no study at high risk" when nobody had judged risk of bias."""
+    proto = project.protocol
+    frame = _frame()
+    pain = (frame["outcome_domain"] == "pain") & (frame["window"] == "<= 2 weeks")
+    args = (proto.outcomes, proto.analysis.comparisons, [w.label for w in proto.follow_up_windows])
+
+    def pain_cell(f: pd.DataFrame) -> dict[str, Any]:
+        return next(
+            a
+            for a in pool_effects(f, *args)
+            if (a["outcome"], a["comparison"], a["window"])
+            == ("pain", "IV ketamine vs placebo", "<= 2 weeks")
+        )
+
+    none = pain_cell(frame.assign(rob_overall=None))
+    assert none["rob_high"] is None and "RoB not assessed" in none["certainty_text"]
+    partly = frame.copy()
+    partly.loc[pain & (partly["study"] == "Trial C 2015"), "rob_overall"] = None
+    some = pain_cell(partly)
+    assert some["rob_high"] == 1 and "RoB high 1/4 (1 not assessed)" in some["certainty_text"]
