@@ -139,7 +139,13 @@ def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hks
             continue
         x = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
         keep = np.isfinite(x)
-        if keep.sum() < 4 or np.ptp(x[keep]) == 0:
+        if keep.sum() < 4:
+            out.append(
+                f"{col}: not run ({int(keep.sum())} of {len(x)} studies have a value; at least 4 needed)"
+            )
+            continue
+        if np.ptp(x[keep]) == 0:
+            out.append(f"{col}: not run (the same value in every study)")
             continue
         try:
             reg = meta_regression(
@@ -150,7 +156,8 @@ def _moderator_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hks
                 hksj,
                 name=col,
             )
-        except StudyDataError:
+        except StudyDataError as exc:
+            out.append(f"{col}: not run ({exc})")
             continue
         s = reg.coefficients[1]
         scale = " (log scale)" if ratio else ""
@@ -173,12 +180,19 @@ def _subgroup_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj
         keep = (vals != "").to_numpy()
         groups = vals[keep].tolist()
         if len(set(groups)) < 2:
+            shown = (
+                f"all {len(groups)} studies with a value are {groups[0]!r}"
+                if groups
+                else "no study has a value"
+            )
+            out.append(f"{col}: not run ({shown})")
             continue
         try:
             sg = subgroup_analysis(
                 rows["yi"].to_numpy(float)[keep], rows["vi"].to_numpy(float)[keep], groups, method, hksj
             )
-        except StudyDataError:
+        except StudyDataError as exc:
+            out.append(f"{col}: not run ({exc})")
             continue
         out.append(f"{col}: Q = {sg.q_between:.2f}, df = {sg.df_between}, P = {sg.q_between_pval:.3g}")
     return "; ".join(out)

@@ -291,3 +291,24 @@ def test_risk_of_bias_not_assessed_is_not_reported_as_low(project: Any) -> None:
     partly.loc[pain & (partly["study"] == "Trial C 2015"), "rob_overall"] = None
     some = pain_cell(partly)
     assert some["rob_high"] == 1 and "RoB high 1/4 (1 not assessed)" in some["certainty_text"]
+
+
+def test_prespecified_moderator_and_subgroup_analyses_say_why_they_did_not_run(project: Any) -> None:
+    proto = project.protocol
+    frame = _frame()
+    frame.loc[frame["study"] == "Trial C 2015", "crps_duration_months"] = None
+    frame["crps_criteria"] = "IASP"
+    out = pool_effects(
+        frame,
+        proto.outcomes,
+        proto.analysis.comparisons,
+        [w.label for w in proto.follow_up_windows],
+        moderators=("crps_duration_months",),
+        subgroups=("crps_criteria",),
+    )
+    (pain,) = [a for a in out if a["status"] == "pooled" and a["outcome"] == "pain"]
+    assert (
+        pain["moderator_text"]
+        == "crps_duration_months: not run (3 of 4 studies have a value; at least 4 needed)"
+    )
+    assert pain["subgroup_text"] == "crps_criteria: not run (all 4 studies with a value are 'IASP')"
