@@ -142,6 +142,13 @@ def import_file(
             new_file=False,
             issues=[],
         )
+    spelt = next((s for s in store.record_sources() if s.casefold() == source.casefold()), source)
+    notes: list[Issue] = []
+    if spelt != source:  # one database, one name: its records are keyed and counted under one spelling
+        notes.append(
+            Issue(None, "warning", f"source {source!r} taken as {spelt!r}, as this project spells it")
+        )
+        source = spelt
     pending = store.pending_import(scan.sha256)
     if pending is not None and source and pending.source != source:
         raise InputError(
@@ -172,6 +179,17 @@ def import_file(
             f"{path.name}: import interrupted after {read} of {stream.entries} entries; nothing was added "
             "to the project yet (the entries read are kept): run the same import again to complete it"
         ) from exc
+    stream.issues[:0] = notes
+    for position, line, key, record_id, title in store.key_conflicts(pending.id):
+        stream.issues.append(
+            Issue(
+                line,
+                "warning",
+                f"entry {position} has the key {key!r} of record {record_id} already in the project, which "
+                f"has another title or DOI ({(title or 'no title')[:60]!r}); it was not stored again: "
+                "check the file's ids (is this another paper?)",
+            )
+        )
     run, new_file = store.finish_import(
         pending.id,
         file_path=str(path.resolve()),
@@ -197,7 +215,9 @@ def import_file(
 def _store_batch(project: Project, pending_id: int, batch: list[Item]) -> int:
     """Store a batch of read records (one transaction) and empty it; return how many it held."""
     n = len(batch)
-    project.store.add_import_batch(pending_id, [i.record for i in batch], [i.position for i in batch])
+    project.store.add_import_batch(
+        pending_id, [i.record for i in batch], [i.position for i in batch], [i.line or None for i in batch]
+    )
     batch.clear()
     return n
 

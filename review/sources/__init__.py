@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from review.errors import InputError
-from review.records import Record, normalise_text
+from review.records import Record
 from review.sources._common import (
     FileScan,
     Issue,
@@ -136,19 +137,33 @@ def _stream_xml(path: Path, source: str, key: str, articles: int) -> RecordStrea
     return stream
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _key_text(value: str | None) -> str:
+    """Text for a content key: as :func:`~review.records.normalise_text` (so Latin-script keys are
+    the same), but keeping letters of every script: a title in Chinese or Cyrillic must count."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFKD", _TAGS.sub(" ", value))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_NOT_WORD.sub(" ", text).lower().split())
+
+
 def _content_key(record: Record) -> str:
     """A key from what the entry says (not where it sits): the same entry keeps it in a corrected file."""
     fields = [
-        normalise_text(record.title),
-        "|".join(normalise_text(a) for a in record.authors),
+        _key_text(record.title),
+        "|".join(_key_text(a) for a in record.authors),
         str(record.year or ""),
-        normalise_text(record.journal),
+        _key_text(record.journal),
         record.volume or "",
         record.issue or "",
         record.pages or "",
         record.doi or "",
         record.pmid or "",
-        normalise_text(record.abstract)[:500],
+        _key_text(record.abstract)[:500],
         record.record_type or "",
     ]
     return "c:" + hashlib.sha1("\x1f".join(fields).encode("utf-8")).hexdigest()[:24]
@@ -242,7 +257,9 @@ def stream_file(
         elif kind == "csv":
             from review.sources.csvfile import stream_csv
 
-            stream = stream_csv(lambda: text.lines(keepends=True), source, key)
+            stream = stream_csv(
+                lambda: text.lines(keepends=True), source, key, path=path if fmt == "auto" else None
+            )
         else:
             from review.sources.medline import stream_medline
             from review.sources.ris import stream_ris

@@ -16,8 +16,10 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from review.errors import InputError
 from review.records import COLUMNS, LIST_COLUMNS, Record, record_notes
 from review.sources._common import Issue, Item, ReadResult, RecordStream, fallback_id, progress, unique_ids
 from review.sources.ris import RIS_TYPES
@@ -118,6 +120,9 @@ _TYPES = {
 _PMID_EXTRA = re.compile(r"\bPMID:\s*(\d{1,9})\b", re.IGNORECASE)
 
 
+_SEP_LINE = re.compile(r'^"?sep=([,;\t|])"?\s*$', re.IGNORECASE)
+
+
 def _delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -179,12 +184,12 @@ def _rows(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]
 
 def _after_header(
     rows: Iterator[tuple[int, list[str]]],
-) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
-    """The header (first row with a non-blank cell) and the rows after it."""
-    for _, row in rows:
+) -> tuple[int, list[str] | None, Iterator[tuple[int, list[str]]]]:
+    """The header's line and cells (first row with a non-blank cell), and the rows after it."""
+    for line, row in rows:
         if any(c.strip() for c in row):
-            return [c.strip().lstrip("\ufeff") for c in row], rows
-    return None, rows
+            return line, [c.strip().lstrip("\ufeff") for c in row], rows
+    return 0, None, rows
 
 
 def read_csv(text: str, source: str, key: str) -> ReadResult:
@@ -197,11 +202,15 @@ def read_csv(text: str, source: str, key: str) -> ReadResult:
     return stream_csv(lambda: iter(io.StringIO(text, newline="")), source, key).collect()
 
 
-def stream_csv(open_lines: Callable[[], Iterable[str]], source: str, key: str) -> RecordStream:
+def stream_csv(
+    open_lines: Callable[[], Iterable[str]], source: str, key: str, *, path: Path | None = None
+) -> RecordStream:
     """CSV records one row at a time from a line source (lines with their ends) read twice.
 
     The first pass finds the header, each row's id (is it unique in the file?) and where the
     csv module gives up; records come from the second, so a large file is never held whole.
+    ``path`` is given when the format was guessed, not chosen: then a header with none of the
+    bibliographic columns is an error naming the file (it is some other text), not a warning.
     """
     issues: list[Issue] = []
     out = RecordStream(iter(()), issues, "csv")
@@ -210,14 +219,17 @@ def stream_csv(open_lines: Callable[[], Iterable[str]], source: str, key: str) -
         source_lines = iter(open_lines())
         first = next(source_lines, None)
         if first is not None:
-            yield first.lstrip("\ufeff")
+            first = first.lstrip("\ufeff")
+            # Excel's "sep=;" line names the delimiter: read as a blank line (line numbers kept)
+            yield "\n" if _SEP_LINE.match(first) else first
             yield from source_lines
 
-    first_line = next(lines(), "")
-    delimiter = _delimiter(first_line)
+    first_line = next(iter(open_lines()), "").lstrip("\ufeff")
+    sep = _SEP_LINE.match(first_line)
+    delimiter = sep.group(1) if sep else _delimiter(first_line)
 
     # pass 1: header, each row's first line and id, where the csv module gives up
-    header, rows = _after_header(_rows(lines(), delimiter))
+    header_line, header, rows = _after_header(_rows(lines(), delimiter))
     if header is None:
         return out
     lower = [h.lower() for h in header]
@@ -268,18 +280,26 @@ def stream_csv(open_lines: Callable[[], Iterable[str]], source: str, key: str) -
     if id_col is not None:
         fixed.add(id_col)
     if not any(field_cols[f] for f in ("title", "authors", "doi", "pmid", "abstract")):
-        issues.append(
-            Issue(
-                1,
-                "warning",
-                "header has none of the columns title, authors, doi, pmid, abstract "
-                f"(found: {', '.join(header[:8])}...): is this a library export?",
-            )
+        message = (
+            "header has none of the columns title, authors, doi, pmid, abstract "
+            f"(found: {', '.join(header[:8])}...): is this a library export?"
         )
+        if path is not None:  # the format was guessed: a text that is no library is refused
+            raise InputError(
+                f"{message} Export the library as RIS, MEDLINE (PubMed format) or CSV with a header "
+                "row, or give --format csv to read this file anyway",
+                path=path,
+                line=header_line,
+            )
+        issues.append(Issue(header_line, "warning", message))
     ids, repeated = unique_ids(raw_ids)
     for value, n in repeated.items():
         issues.append(Issue(None, "warning", f"id {value!r} occurs {n} times in the file; all kept"))
     id_is_global = id_col is not None and lower[id_col] in _GLOBAL_IDS
+    # a Zotero Key is 8 letters and digits; a "Key" column numbered 1, 2, ... (a spreadsheet
+    # made by hand) holds row numbers, which are local to the file
+    if id_is_global and lower[id_col or 0] == "key" and all(v is None or v.isdigit() for v in raw_ids):
+        id_is_global = False
     pubmed_csv = set(lower) >= _PUBMED_CSV
 
     layout = _Layout(header, field_cols, start_end, fixed, id_is_global, pubmed_csv)
@@ -313,7 +333,7 @@ def _csv_items(
     """Pass 2: the same rows again, mapped one at a time."""
     header, field_cols, start_end = layout.header, layout.field_cols, layout.start_end
     fixed, id_is_global, pubmed_csv = layout.fixed, layout.id_is_global, layout.pubmed_csv
-    _, rows = _after_header(_rows(lines, delimiter))
+    _, _, rows = _after_header(_rows(lines, delimiter))
     body = itertools.islice(rows, count)
     stream = progress(zip(body, raw_ids, ids, strict=True), count, "reading CSV")
     for position, ((line, row), raw_id, row_id) in enumerate(stream, 1):

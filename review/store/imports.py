@@ -51,8 +51,8 @@ _INSERT_RUN = (
 )
 _RECORD_COLUMNS = ", ".join([*_COLS, "extra", "added_at"])
 _INSERT_PENDING = (
-    f"INSERT INTO import_pending_records (pending_id, position, {_RECORD_COLUMNS}) "
-    f"VALUES (?, ?, {', '.join('?' for _ in [*_COLS, 'extra', 'added_at'])}) "
+    f"INSERT INTO import_pending_records (pending_id, position, line, {_RECORD_COLUMNS}) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in [*_COLS, 'extra', 'added_at'])}) "
     "ON CONFLICT (pending_id, position) DO NOTHING"
 )
 # the pending records not in the store yet, in file order (ORDER BY comes before the upsert clause)
@@ -167,6 +167,10 @@ class ImportStoreMixin(StoreBase):
         assert row is not None
         return row, True
 
+    def record_sources(self) -> list[str]:
+        """The source names the project's records have, as spelt when stored."""
+        return [str(r[0]) for r in self.conn.execute("SELECT DISTINCT source FROM records ORDER BY source")]
+
     def pending_import(self, file_hash: str) -> PendingImport | None:
         """The unfinished import of the file with this SHA-256, or None."""
         row = self.conn.execute(
@@ -189,19 +193,42 @@ class ImportStoreMixin(StoreBase):
         assert pending is not None
         return pending
 
-    def add_import_batch(self, pending_id: int, records: Iterable[Record], positions: Iterable[int]) -> int:
+    def add_import_batch(
+        self,
+        pending_id: int,
+        records: Iterable[Record],
+        positions: Iterable[int],
+        lines: Iterable[int | None],
+    ) -> int:
         """Keep one batch of a file's records (one transaction) until the import is finished.
 
         The records wait in ``import_pending_records``, which no stage reads; entries this import
         kept already (an earlier, interrupted attempt) are skipped. Returns how many were added.
         """
         stamp = now()
+        rows = zip(records, positions, lines, strict=True)
         with self.transaction() as conn:
             cur = conn.executemany(
-                _INSERT_PENDING,
-                ((pending_id, pos, *_row(rec, stamp)) for rec, pos in zip(records, positions, strict=True)),
+                _INSERT_PENDING, ((pending_id, pos, line, *_row(rec, stamp)) for rec, pos, line in rows)
             )
         return max(cur.rowcount, 0)
+
+    def key_conflicts(self, pending_id: int) -> list[tuple[int, int | None, str, int, str | None]]:
+        """Entries of an unfinished import whose key is a stored record's with another title or DOI.
+
+        Such an entry would not be stored (same source and key = same record): a bad id in the
+        file, or an id reused for another paper. Returns (position, line, key, record id, stored
+        title) for each, for a warning.
+        """
+        rows = self.conn.execute(
+            "SELECT p.position, p.line, p.source_id, r.id, r.title FROM import_pending_records p "
+            "JOIN records r ON r.source = p.source AND r.source_id = p.source_id "
+            "WHERE p.pending_id = ? AND (lower(COALESCE(r.title, '')) != lower(COALESCE(p.title, '')) "
+            "OR (r.doi IS NOT NULL AND p.doi IS NOT NULL AND lower(r.doi) != lower(p.doi))) "
+            "ORDER BY p.position",
+            (pending_id,),
+        ).fetchall()
+        return [(int(pos), line or None, key, int(rid), title) for pos, line, key, rid, title in rows]
 
     def finish_import(
         self,

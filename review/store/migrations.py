@@ -252,6 +252,7 @@ CREATE TABLE import_pending (
 CREATE TABLE import_pending_records (
     pending_id INTEGER NOT NULL REFERENCES import_pending (id),
     position INTEGER NOT NULL,
+    line INTEGER,
     source TEXT NOT NULL,
     source_id TEXT NOT NULL,
     pmid TEXT, doi TEXT, title TEXT, authors TEXT NOT NULL DEFAULT '[]', year INTEGER,

@@ -77,9 +77,9 @@ def _count_batches(project: Project, monkeypatch: pytest.MonkeyPatch) -> list[in
     sizes: list[int] = []
     real = project.store.add_import_batch
 
-    def spy(pending_id: int, records: list[Record], positions: list[int]) -> int:
+    def spy(pending_id: int, records: list[Record], *rest: list[int]) -> int:
         sizes.append(len(records))
-        return real(pending_id, records, positions)
+        return real(pending_id, records, *rest)
 
     monkeypatch.setattr(project.store, "add_import_batch", spy)
     return sizes
