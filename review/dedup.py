@@ -424,18 +424,34 @@ def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
 
 
 def _acronym_of(full: Sequence[str], other: Sequence[str]) -> bool:
-    """True when a run of 3+ words of ``full`` has its initials as a word of ``other``
-    ('Hawaii International Conference on System Sciences' ~ 'HICSS 2018')."""
+    """True when a word of ``other`` is the acronym of a run of 3+ words of ``full``: each word
+    gives its first one to three letters, in order ('Hawaii International Conference on System
+    Sciences' ~ 'HICSS 2018', 'Americas Conference on Information Systems' ~ 'AMCIS 2017')."""
     words = [w for w in full if not w[0].isdigit()]
-    acronyms = {w for w in other if len(w) >= 3 and w.isalpha()}
-    if not acronyms:
-        return False
-    initials = "".join(w[0] for w in words)
-    return any(
-        initials[i:j] in acronyms
-        for i in range(len(initials))
-        for j in range(i + 3, min(len(initials), i + 8) + 1)
+    acronyms = {w for w in other if 3 <= len(w) <= 8 and w.isalpha()}
+    return len(words) >= 3 and any(
+        _spelled_by(acronym, words, i) >= 3
+        for acronym in acronyms
+        for i in range(len(words))
+        if words[i][0] == acronym[0]
     )
+
+
+def _spelled_by(acronym: str, words: Sequence[str], start: int) -> int:
+    """Fewest words from ``words[start]`` on whose prefixes (1-3 letters each, no word skipped)
+    spell ``acronym`` exactly; 0 when they cannot."""
+    if start >= len(words):
+        return 0
+    word, best = words[start], 0
+    for n in range(1, min(3, len(word), len(acronym)) + 1):
+        if not acronym.startswith(word[:n]):
+            break  # a longer prefix of the word cannot match either
+        rest = acronym[n:]
+        more = _spelled_by(rest, words, start + 1) if rest else 0
+        if rest and not more:
+            continue
+        best = more + 1 if not best else min(best, more + 1)
+    return best
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,37 @@ def test_journal_abbreviations_and_acronyms() -> None:
     )
     assert journal_match(words("Dtsch Med Wochenschr"), words("Deutsche Medizinische Wochenschrift")) == 1.0
     assert journal_match(words("Pain"), words("Lancet")) < 0.5
+    # an acronym may take more than one letter of a word: AMCIS = AMericas Conference on IS
+    amcis = words("Americas Conference on Information Systems")
+    assert journal_match(words("Amcis 2017 Proceedings"), amcis) == 1.0
+    assert journal_match(words("ECIS 2017"), amcis) < 0.5
+    assert journal_match(words("ICIS"), words("European Conference on Information Systems")) < 0.5
+
+
+def test_one_conference_paper_under_two_names_of_its_proceedings() -> None:
+    paper = {
+        "title": "The Unique Challenges of Seller Uncertainty in Sharing Economy-A Decision Making Perspective",
+        "authors": "Lei, Yu; Yayla, Ali Alper; Kahai, Surinder",
+        "year": "2017",
+        "journal": "Americas Conference on Information Systems",
+    }
+    assert (
+        verdict(paper, {**paper, "journal": "Amcis 2017 Proceedings", "authors": "Lei, Y; Yayla, A A"})
+        == "same"
+    )
+    # the minitrack's introduction of the next year is another item (its own DOI)
+    intro = {
+        "title": "Introduction to the Minitrack on Crowdsourcing and Digital Workforce in the Gig Economy",
+        "authors": "Deng, Xuefei; Taylor, Joseph; Moussawi, Sara",
+        "journal": "Proceedings of the Annual Hawaii International Conference on System Sciences",
+    }
+    assert (
+        verdict(
+            {**intro, "year": "2021", "doi": "10.24251/HICSS.2021.510"},
+            {**intro, "year": "2022", "doi": "10.24251/HICSS.2022.544"},
+        )
+        == "different"
+    )
 
 
 def test_normal_title_drops_notes_and_language_tags() -> None:
