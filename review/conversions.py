@@ -41,6 +41,7 @@ __all__ = [
     "from_median_iqr_range",
     "from_median_range",
     "from_se",
+    "sd_from_p",
     "se_from_ci",
 ]
 
@@ -259,6 +260,30 @@ def convert_summary(kind: str, n: int, **values: float) -> Conversion:
     return from_median_iqr_range(
         n, given["median"], given["q1"], given["q3"], given["minimum"], given["maximum"]
     )
+
+
+def sd_from_p(n1: int, mean1: float, n2: int, mean2: float, p: float) -> tuple[float, str]:
+    """The SD of both groups from the exact two-sided P value of a t test of their means.
+
+    Notes
+    -----
+    Cochrane Handbook 6.5.2.3: t = t^-1(1 - P/2, n1 + n2 - 2), SE of the difference =
+    |mean1 - mean2| / t, SD = SE / sqrt(1/n1 + 1/n2) (the same in both groups). Only an exact
+    P value can be used ("P < 0.05" cannot), and equal means carry no information on the SD.
+    """
+    n1, n2 = _check_n(n1), _check_n(n2)
+    if n1 + n2 < 3:
+        raise InputError(f"a t test of two groups needs at least 3 participants, got {n1} + {n2}")
+    p = _finite("P value", p)
+    if not 0 < p < 1:
+        raise InputError(f"the P value must be between 0 and 1 (exclusive), got {p:g}")
+    diff = abs(_finite("mean", mean1) - _finite("mean", mean2))
+    if diff == 0:
+        raise InputError("the two means are equal, so the P value says nothing about the SD")
+    df = n1 + n2 - 2
+    t = float(stdtrit(df, 1 - p / 2))
+    sd = diff / t / math.sqrt(1 / n1 + 1 / n2)
+    return sd, f"SD from P = {p:g} of the difference (t, {df} df; Cochrane Handbook 6.5.2.3)"
 
 
 def combine_groups(

@@ -32,12 +32,14 @@ from typing import Any
 
 import yaml
 
-from review.conversions import Conversion, combine_groups, convert_summary
+from review.conversions import Conversion, combine_groups, convert_summary, sd_from_p
 from review.errors import InputError
 from review.windows import FollowUpWindow, window_for
 
 __all__ = [
     "FIELD_TYPES",
+    "OPTIONAL_CELLS",
+    "P_STATS",
     "ROB_JUDGEMENTS",
     "STAT_TYPES",
     "ArmPair",
@@ -84,12 +86,18 @@ STAT_TYPES: dict[str, tuple[str, ...]] = {
     "change mean/95% CI": ("ci_low", "ci_high"),
     "events/N": ("events",),
     "percent/N": ("percent",),
+    "mean/P (t test)": ("mean", "p_between"),
+    "change mean/P (t test)": ("mean", "p_between"),
 }
+
+#: Statistic types whose SD comes from the exact P value of a t test between two arms
+#: (Cochrane Handbook 6.5.2.3): both arms' rows give their mean and the same P value.
+P_STATS = ("mean/P (t test)", "change mean/P (t test)")
 
 #: Statistic types of a binary outcome (events in n participants).
 BINARY_STATS = ("events/N", "percent/N")
 #: Cells a form may leave out (their statistic types are then not offered).
-OPTIONAL_CELLS = ("percent",)
+OPTIONAL_CELLS = ("percent", "p_between")
 
 #: Cochrane RoB 2 judgements, from best to worst (Sterne et al. 2019, BMJ 366:l4898).
 ROB_JUDGEMENTS = ("low", "some concerns", "high")
@@ -790,11 +798,14 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
                         name,
                         f"{name} {v:g} is outside the {instrument} scale ({lo:g} to {hi:g})",
                     )
-        if stat not in BINARY_STATS and len(problems) == before:
+        if "p_between" in row and not 0 < row["p_between"] < 1:
+            cell(o_sheet, key, "p_between", f"the P value must be between 0 and 1, got {row['p_between']:g}")
+        if stat not in BINARY_STATS and stat not in P_STATS and len(problems) == before:
             try:
                 _convert_row(row, n if n is not None else n_arm)
             except InputError as exc:
                 cell(o_sheet, key, STAT_TYPES[stat][0], str(exc))
+    problems += _check_p_rows(o_sheet, ext, sheets)
     for key, row in ext.entity("rob").items():
         if row["study"] not in studies:
             cell(r_sheet, key, "study", f"study {row['study']!r} is not on the {s_sheet.name} sheet")
@@ -961,6 +972,70 @@ _KIND = {
 }
 
 
+def _check_p_rows(o_sheet: SheetSpec, ext: Extraction, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+    """A P value between arms belongs to one comparison of two arms: the rows of one study,
+    outcome, instrument and time point that use it must be exactly two, with the same P."""
+    groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for key, row in ext.entity("outcome").items():
+        if row.get("stat_type") in P_STATS:
+            g = (row["study"], row["domain"], row["instrument"], row["timepoint_days"], row["stat_type"])
+            groups.setdefault(g, []).append(key)
+    out: list[Problem] = []
+    column = sheets[o_sheet.name].columns.get("p_between")
+    for (study, domain, _instrument, day, stat), keys in groups.items():
+        rows = [ext.entity("outcome")[k] for k in keys]
+        where = ext.rows_at.get(("outcome", keys[0]))
+        if len(keys) != 2:
+            out.append(
+                Problem(
+                    o_sheet.name,
+                    where,
+                    column,
+                    f"{stat} compares two arms, but {study} has {len(keys)} {domain} row(s) with it at day "
+                    f"{day:g}: enter the P value on the two arms it compares (and use another statistic "
+                    "for other arms)",
+                )
+            )
+        elif rows[0].get("p_between") != rows[1].get("p_between"):
+            out.append(
+                Problem(
+                    o_sheet.name,
+                    ext.rows_at.get(("outcome", keys[1])),
+                    column,
+                    f"the two arms' P values differ ({rows[0].get('p_between')} and {rows[1].get('p_between')}): "
+                    "it is one P value for the difference between them",
+                )
+            )
+    return out
+
+
+def _from_p(
+    rows: dict[str, dict[str, Any]], s1: list[str], s2: list[str], arms: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Give the two arms of a P-value comparison their common SD (Cochrane Handbook 6.5.2.3),
+    in place: each row becomes mean/SD (or change mean/SD) with the method noted."""
+    p_arms = [a for a in s1 + s2 if rows[a]["stat_type"] in P_STATS]
+    if not p_arms:
+        return
+    if len(s1) != 1 or len(s2) != 1 or len(p_arms) != 2:
+        first = rows[p_arms[0]]
+        raise InputError(
+            f"{first['study']}: the P value of {first['domain']} at day {first['timepoint_days']:g} "
+            "compares two arms, but this comparison has other arms or another statistic on one side; "
+            "enter those arms' SD (or SE, CI) instead"
+        )
+    (a1,), (a2,) = s1, s2
+    r1, r2 = rows[a1], rows[a2]
+    n1 = r1.get("n") or arms[a1].get("n_randomised")
+    n2 = r2.get("n") or arms[a2].get("n_randomised")
+    if n1 is None or n2 is None:
+        raise InputError(f"{r1['study']}: {r1['stat_type']} needs n in both arms")
+    sd, method = sd_from_p(int(n1), float(r1["mean"]), int(n2), float(r2["mean"]), float(r1["p_between"]))
+    plain = "change mean/SD" if r1["stat_type"].startswith("change") else "mean/SD"
+    for a in (a1, a2):
+        rows[a] = {**rows[a], "stat_type": plain, "sd": sd, "_method": method}
+
+
 def _convert_row(row: Mapping[str, Any], n: int | None) -> Conversion:
     """Mean and SD of one arm's outcome row (converted with its method when not mean/SD)."""
     stat = row["stat_type"]
@@ -1031,6 +1106,8 @@ def _arm_summary(
     conv = _convert_row(row, n)
     if conv.method:
         out.methods.append(conv.method)
+    if row.get("_method"):
+        out.methods.append(str(row["_method"]))
     mean, sd = conv.mean, conv.sd
     change = row["stat_type"].startswith("change")
     lo, hi, lower = _instrument_info(form, row)
@@ -1280,7 +1357,9 @@ def _best_pair(
                 s1 = [a for a in exp if a in at]
                 s2 = [a for a in ctl if a in at]
                 if s1 and s2:
+                    used = [at[a] for a in s1 + s2]  # the extracted rows (by identity), before _from_p
+                    _from_p(at, s1, s2, arms)
                     side1 = [_arm_summary(form, ctx, at[a], arms[a], spec.measure) for a in s1]
                     side2 = [_arm_summary(form, ctx, at[a], arms[a], spec.measure) for a in s2]
-                    return instrument, day, side1, side2, outcome_type, [at[a] for a in s1 + s2]
+                    return instrument, day, side1, side2, outcome_type, used
     return None

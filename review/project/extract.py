@@ -26,6 +26,7 @@ from review import __version__
 from review.effects import escalc
 from review.errors import InputError, StudyDataError, WorkbookError
 from review.extraction import (
+    OPTIONAL_CELLS,
     ROW,
     ArmPair,
     Cell,
@@ -395,7 +396,7 @@ def import_extraction(project: Project, file: str | Path, *, force: bool = False
     if not force:
         _refuse_stale(project, path, form.name, reviewer, meta.get("token"))
     ctx = context_from_protocol(project.protocol)
-    _meta, raw, digest = read_form_workbook(path, _sheet_fields(form))
+    _meta, raw, digest = read_form_workbook(path, _sheet_fields(form), OPTIONAL_CELLS)
     sheets = {name: RawSheet(name, cells.columns, cells.rows) for name, cells in raw.items()}
     ext, problems = validate_sheets(form, ctx, sheets)
     _raise(problems, path)

@@ -251,12 +251,14 @@ def _sheet_named(wb: Any, name: str, expected: Mapping[str, Sequence[str]], path
 
 
 def read_form_workbook(
-    path: str | Path, sheets: Mapping[str, Sequence[str]]
+    path: str | Path, sheets: Mapping[str, Sequence[str]], optional: Sequence[str] = ()
 ) -> tuple[dict[str, str], dict[str, RawCells], str]:
     """Read the meta sheet and the cells of the named sheets (``{sheet: field names}``).
 
     Returns ``(meta, {sheet: RawCells}, sha256 of the file)``. A missing sheet is left out (the
-    caller reports it); a missing column is a :class:`WorkbookError` naming the sheet.
+    caller reports it); a missing column is a :class:`WorkbookError` naming the sheet, unless
+    it is one of the ``optional`` fields (a column a later version of the form added: a
+    workbook exported before it reads as if the column were empty).
     """
     p = Path(path)
     wb = open_workbook(p, read_only=True)
@@ -269,7 +271,8 @@ def read_form_workbook(
                 continue
             rows = wb[actual].iter_rows(values_only=True)
             header_row, index = find_header(rows, [header_key(f) for f in fields[:1]], path=p, sheet=name)
-            missing = [f for f in fields if header_key(f) not in index]
+            missing = [f for f in fields if header_key(f) not in index and f not in optional]
+            fields = [f for f in fields if header_key(f) in index]
             if missing:
                 raise WorkbookError(
                     f"column {missing[0]!r} is missing from the header row: use the workbook from `review extract export`",

@@ -176,6 +176,8 @@ def test_export_has_prefilled_studies_dropdowns_and_number_validation(
         "change mean/95% CI",
         "events/N",
         "percent/N",
+        "mean/P (t test)",
+        "change mean/P (t test)",
     ]
     assert validations[f"{letters['n']}2"].type == "whole"
     # study and arm columns offer the labels typed on the Studies and Arms sheets
@@ -638,3 +640,65 @@ def test_swapped_ci_limits_are_named(proj: tuple[Project, list[int]], tmp_path: 
     with pytest.raises(WorkbookError) as info:
         import_extraction(project, out)
     assert f"cell {letter}2: ci_low (3.7) is larger than ci_high (1.7)" in str(info.value)
+
+
+def test_sd_from_the_p_value_between_two_arms(proj: tuple[Project, list[int]], tmp_path: Path) -> None:
+    """Means with the exact P of their t test and no SD (Cochrane Handbook 6.5.2.3): one SD for
+    both arms, SD = |m1 - m2| / t(1 - P/2, n1 + n2 - 2) / sqrt(1/n1 + 1/n2) (R: qt)."""
+    project, ids = proj
+    out = tmp_path / "alice.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
+    outcomes = _outcomes()
+    for row, mean in ((outcomes[0], 2.68), (outcomes[1], 5.45)):
+        row.update(
+            {"stat_type": "mean/P (t test)", "mean": mean, "sd": None, "se": None, "p_between": 0.0002}
+        )
+    _fill(out, outcomes)
+    import_extraction(project, out)
+    row = effect_table(project).set_index(["study", "outcome_domain"]).loc[("Sigtermans 2009", "pain")]
+    sd = 2.77 / 3.970964676511944 / math.sqrt(2 / 30)  # R: qt(1 - 0.0002/2, 58) = 3.970964676511944
+    assert row["yi"] == pytest.approx(2.68 - 5.45, rel=1e-12)
+    assert row["vi"] == pytest.approx(sd**2 * 2 / 30, rel=1e-9)
+    assert "SD from P = 0.0002" in row["conversion_method"] and row["converted"]
+
+
+@pytest.mark.parametrize(
+    ("second", "fragment"),
+    [
+        ({"p_between": 0.03}, "the two arms' P values differ"),
+        (
+            {"stat_type": "mean/SD", "sd": 2.6, "p_between": None},
+            "compares two arms, but Sigtermans 2009 has 1",
+        ),
+        ({"p_between": 0}, "P value must be between 0 and 1"),
+    ],
+)
+def test_a_p_value_that_cannot_give_the_sd_is_named(
+    proj: tuple[Project, list[int]], tmp_path: Path, second: dict[str, Any], fragment: str
+) -> None:
+    project, ids = proj
+    out = tmp_path / "alice.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
+    outcomes = _outcomes()
+    for row in outcomes[:2]:
+        row.update({"stat_type": "mean/P (t test)", "sd": None, "se": None, "p_between": 0.01})
+    outcomes[1].update(second)
+    _fill(out, outcomes)
+    with pytest.raises(WorkbookError, match="sheet 'Outcomes'") as info:
+        import_extraction(project, out)
+    assert fragment in str(info.value)
+
+
+def test_a_workbook_exported_before_an_optional_column_was_added_still_imports(
+    proj: tuple[Project, list[int]], tmp_path: Path
+) -> None:
+    project, ids = proj
+    out = tmp_path / "alice.xlsx"
+    export_extraction(project, form="crps", reviewer="alice", out=out, record_ids=ids)
+    _fill(out, _outcomes())
+    wb = load_workbook(out)
+    ws = wb["Outcomes"]
+    col = [c.value for c in ws[1]].index("p_between") + 1
+    ws.delete_cols(col)
+    wb.save(out)
+    assert "6 outcome rows" in import_extraction(project, out)

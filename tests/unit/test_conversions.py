@@ -202,3 +202,19 @@ def test_cli_convert_json_and_refusal(capsys: pytest.CaptureFixture[str]) -> Non
     assert bad.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "q1 (6) is larger than q3 (4)" in err[0] and "Traceback" not in err[0]
+
+
+def test_sd_from_p_value_of_a_t_test() -> None:
+    """Cochrane Handbook 6.5.2.3 with R's qt: 12.9 / qt(1 - 0.008/2, 49) / sqrt(1/25 + 1/26)."""
+    from review.conversions import sd_from_p
+
+    sd, method = sd_from_p(25, -23.4, 26, -10.5, 0.008)
+    assert sd == pytest.approx(16.655397599498134, rel=1e-12)
+    assert "49 df" in method and "6.5.2.3" in method
+    for args, fragment in (
+        ((25, 1.0, 26, 1.0, 0.2), "means are equal"),
+        ((25, 1.0, 26, 2.0, 1.0), "between 0 and 1"),
+        ((1, 1.0, 1, 2.0, 0.2), "at least 3 participants"),
+    ):
+        with pytest.raises(InputError, match=fragment):
+            sd_from_p(*args)
