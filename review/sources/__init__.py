@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from review.errors import InputError
-from review.records import Record
+from review.records import Record, normalise_text
 from review.sources._common import (
     FileScan,
     Issue,
@@ -142,13 +142,17 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def _key_text(value: str | None) -> str:
-    """Text for a content key: as :func:`~review.records.normalise_text` (so Latin-script keys are
-    the same), but keeping letters of every script: a title in Chinese or Cyrillic must count."""
+    """Text for a content key: :func:`~review.records.normalise_text` (ASCII words), unless that
+    drops most of the letters (a title in Chinese or Cyrillic): then the letters of every script
+    are kept, so two such titles do not share a key. Keys of Latin-script text stay as they were.
+    """
     if not value:
         return ""
+    ascii_words = normalise_text(value)
     text = unicodedata.normalize("NFKD", _TAGS.sub(" ", value))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(_NOT_WORD.sub(" ", text).lower().split())
+    words = " ".join(_NOT_WORD.sub(" ", text).lower().split())
+    return ascii_words if 2 * len(ascii_words.replace(" ", "")) >= len(words.replace(" ", "")) else words
 
 
 def _content_key(record: Record) -> str:

@@ -142,7 +142,8 @@ _XML_TAIL = 24  # longer than any _XML_ARTICLE match
 class FileScan:
     """What one streaming pass over a file's bytes tells: its identity and how to decode it.
 
-    ``encoding`` is ``utf-8``, ``utf-8-sig`` or ``utf-16`` when the whole file decodes so, else
+    ``encoding`` is ``utf-8``, ``utf-8-sig``, ``utf-16`` (with a BOM) or ``utf-16-le``/``-be``
+    (without) when the whole file decodes so, else
     ``legacy`` (each line as UTF-8 when it is, else Windows-1252 / Latin-1; see
     :func:`decode_bytes`); ``bom`` is set when a UTF-8 BOM precedes legacy text.
     """
@@ -186,7 +187,9 @@ def scan_file(path: str | Path) -> FileScan:
                         encoding, chunk = "utf-8-sig", chunk[len(codecs.BOM_UTF8) :]
                     elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                         encoding = "utf-16"
-                    decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "utf-8")()
+                    else:
+                        encoding = _utf16_without_bom(head) or encoding
+                    decoder = codecs.getincrementaldecoder("utf-8" if encoding == "utf-8-sig" else encoding)()
                 size += len(chunk)
                 blank = blank and not chunk.strip()
                 if decoder is not None:
@@ -211,6 +214,20 @@ def scan_file(path: str | Path) -> FileScan:
         # a UTF-16 file that does not decode is read line by line like any other (as before)
         encoding = "legacy"
     return FileScan(path, digest.hexdigest(), size, head, blank, encoding, bom, articles)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` / ``utf-16-be`` when the first bytes are text with a NUL beside every
+    character (UTF-16 saved without its byte-order mark), else None."""
+    sample = head[:4096]
+    if len(sample) < 8:
+        return None
+    odd, even = sample[1::2], sample[0::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 class TextFile:
@@ -246,6 +263,8 @@ class TextFile:
                 end = raw[len(body) :] if keepends else ""
                 if legacy:
                     body = _decode_line(body.encode("latin-1"))[0]
+                if body.startswith("\ufeff"):  # files joined with cat: each one's BOM starts a line
+                    body = body.lstrip("\ufeff")
                 yield body + end
 
     def head(self, limit: int) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from review.errors import InputError
-from review.records import COLUMNS, LIST_COLUMNS, Record, record_notes
+from review.records import COLUMNS, LIST_COLUMNS, Record, normalise_doi, parse_year, record_notes
 from review.sources._common import Issue, Item, ReadResult, RecordStream, fallback_id, progress, unique_ids
 from review.sources.ris import RIS_TYPES
 
@@ -36,7 +36,7 @@ EXPORT_COLUMNS: list[str] = ["id", *COLUMNS, "notes"]
 _FIELDS: dict[str, tuple[str, ...]] = {
     "title": ("title", "ti", "article title", "document title", "primary title"),
     "authors": ("authors", "author", "au", "author full names", "author(s)"),
-    "year": ("year", "publication year", "py", "pubyear", "publication date", "date"),
+    "year": ("year", "publication year", "published year", "py", "pubyear", "publication date", "date"),
     "journal": (
         "journal",
         "publication title",
@@ -148,6 +148,26 @@ def _unclosed_quote(lines: Iterable[str], line: int) -> bool:
     """
     quotes = sum(text.count('"') for text in itertools.islice(lines, line - 1, None))
     return quotes % 2 == 1
+
+
+_PMID_CELL = re.compile(r"^(?:PMID:?\s*)?(?:NLM)?\d{1,9}$", re.IGNORECASE)
+_UNUSABLE = {
+    "year": "is not a year",
+    "doi": "is not a DOI",
+    "pmid": "is not a PubMed id (Excel writes long numbers as 1.98E+07: format the column as text)",
+}
+
+
+def _unusable(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, cell) for year, DOI and PMID cells that hold something else (``in press``, ``n.d.``)."""
+    out = []
+    if data["year"] and parse_year(data["year"]) is None:
+        out.append(("year", data["year"]))
+    if data["doi"] and normalise_doi(data["doi"]) is None:
+        out.append(("doi", data["doi"]))
+    if data["pmid"] and not _PMID_CELL.match(data["pmid"]):
+        out.append(("pmid", data["pmid"]))
+    return out
 
 
 def _record_type(value: str | None) -> tuple[str | None, str | None]:
@@ -383,6 +403,12 @@ def _csv_items(
                 if m:
                     data["pmid"] = m.group(1)
                     break
+        for field, value in _unusable(data):  # kept as it was, with a warning, as RIS does
+            issues.append(
+                Issue(line, "warning", f"row {position}: {field} {value!r} {_UNUSABLE[field]}; kept in extra")
+            )
+            extra[field] = value
+            data[field] = None
         data["record_type"], raw_type = _record_type(data["record_type"])
         if raw_type:
             extra["type"] = raw_type

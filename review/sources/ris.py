@@ -44,6 +44,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PMID_NOTE = re.compile(r"^\s*PMID:?\s*(\d{1,9})\s*$", re.IGNORECASE)
 _PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})")
 _DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
+_PUBMED_AN = re.compile(r"^\s*(?:PUBMED|MEDLINE)\s+(\d{1,9})\s*$", re.IGNORECASE)  # Cochrane CENTRAL
+_PMID_IN_NOTE = re.compile(r"\bPMID:?\s*(?:NLM)?(\d{1,9})\b")
 
 _NAME = TAG_KEY_MAPPING  # tag -> rispy name
 _UNKNOWN = _NAME["UK"]
@@ -276,7 +278,8 @@ def _find_pmid(data: dict[str, Any]) -> str | None:
 
     ``N1``/``M2`` ``PMID: n`` (our export; consumed), ``AN`` when the database is PubMed/MEDLINE
     (EndNote's PubMed import, Ovid MEDLINE), ``C2`` in Scopus exports, ``C5`` in Embase (Ovid)
-    exports of records also in MEDLINE, and a PubMed link in ``UR``/``L2``.
+    exports of records also in MEDLINE, ``AN  - PUBMED n`` (Cochrane CENTRAL), ``PMID: NLMn``
+    inside a note (EBSCO/CINAHL), and a PubMed link in ``UR``/``L2``.
     """
     for name in ("notes", "note"):
         hits = _take_if(data, name, lambda v: _PMID_NOTE.match(v) is not None)
@@ -296,9 +299,14 @@ def _find_pmid(data: dict[str, Any]) -> str | None:
                 if m:
                     return m.group(1)
     for value in _values(data, "accession_number"):
-        m = _PMID_NOTE.match(value)
+        m = _PMID_NOTE.match(value) or _PUBMED_AN.match(value)
         if m:
             return m.group(1)
+    for name in ("notes", "note"):  # EBSCO (CINAHL): "... PMID: NLM19783373." inside a longer note
+        for value in _values(data, name):
+            m = _PMID_IN_NOTE.search(value)
+            if m:
+                return m.group(1)
     for name in ("urls", "file_attachments2"):
         for value in _values(data, name):
             m = _PUBMED_URL.search(value)

@@ -1,0 +1,74 @@
+"""Exports as people hand them over: joined files, UTF-16 without BOM, database quirks."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from review.sources import read_file
+
+ENTRY = "TY  - JOUR\r\nTI  - {title}\r\nAU  - Smith, J\r\nPY  - 2009\r\n{more}ER  - \r\n"
+
+
+def _entry(title: str, more: str = "") -> str:
+    return ENTRY.format(title=title, more=more)
+
+
+def test_files_joined_with_cat_keep_every_entry_whole(tmp_path: Path) -> None:
+    path = tmp_path / "joined.ris"
+    one = codecs.BOM_UTF8 + _entry("Ketamine in CRPS").encode()
+    two = codecs.BOM_UTF8 + _entry("Lidocaine in CRPS").encode()
+    path.write_bytes(one + two)
+    result = read_file(path, "central")
+    assert [(r.title, r.record_type) for r in result.records] == [
+        ("Ketamine in CRPS", "JOUR"),
+        ("Lidocaine in CRPS", "JOUR"),
+    ]
+    assert result.issues == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark_is_read(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "nobom.ris"
+    path.write_bytes(_entry("Kétamine dans le SDRC").encode(codec))
+    result = read_file(path, "x")
+    assert result.encoding == codec and result.records[0].title == "Kétamine dans le SDRC"
+
+
+def test_pubmed_ids_written_with_a_database_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "prefixed.ris"
+    cinahl = "N1  - Accession Number: 105385463. Language: English. PMID: NLM19783373.\r\n"
+    path.write_text(_entry("CINAHL record", cinahl) + _entry("CENTRAL record", "AN  - PUBMED 19604642\r\n"))
+    assert [r.pmid for r in read_file(path, "x").records] == ["19783373", "19604642"]
+
+
+def test_csv_cells_that_are_no_year_doi_or_pmid_are_kept_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "title,authors,published year,doi,pmid\r\n"
+        "A,Doe J,in press,,\r\n"
+        "B,Roe R,2011,not available,1.98E+07\r\n"
+        "C,Poe P,2012,10.1000/x,NLM19604642\r\n",
+        encoding="utf-8",
+    )
+    result = read_file(path, "x")
+    assert [(r.year, r.doi, r.pmid) for r in result.records] == [
+        (None, None, None),
+        (2011, None, None),
+        (2012, "10.1000/x", "19604642"),
+    ]
+    assert [r.extra.get(f) for r in result.records[:2] for f in ("year", "doi", "pmid")] == [
+        "in press",
+        None,
+        None,
+        None,
+        "not available",
+        "1.98E+07",
+    ]
+    assert [str(i)[:38] for i in result.issues] == [
+        "line 2: row 1: year 'in press' is not ",
+        "line 3: row 2: doi 'not available' is ",
+        "line 3: row 2: pmid '1.98E+07' is not ",
+    ]
