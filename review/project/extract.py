@@ -477,8 +477,9 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
     """Write the open disagreements, one cell per row, with a ``resolved`` column to fill in.
 
     For a row that only one extractor has (``field`` = ``(row)``), write ``keep`` or ``drop``.
-    Otherwise write the correct value (a value one of them gave, or another); leave blank to
-    keep the disagreement open. Import the filled workbook with ``review extract import``.
+    Otherwise write the correct value (a value one of them gave, or another; ``(empty)``, as the
+    sheet shows a cell one of them left empty, to settle on no value); leave blank to keep the
+    disagreement open. Import the filled workbook with ``review extract import``.
     """
     current = project.store.extraction_current()
     if len(current) < 2:
@@ -521,7 +522,12 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
         Column("value_a", "A's value", width=18, prefilled=True),
         Column("reviewer_b", "Reviewer B", width=12, prefilled=True),
         Column("value_b", "B's value", width=18, prefilled=True),
-        Column("resolved", "Resolved value", help="the agreed value; for (row): keep or drop", width=18),
+        Column(
+            "resolved",
+            "Resolved value",
+            help="the agreed value, or (empty) for no value; for (row): keep or drop",
+            width=18,
+        ),
         Column("note", "Other reviewers", width=20, prefilled=True),
         Column("entity", "internal", width=8, prefilled=True),
         Column("entity_key", "internal", width=8, prefilled=True),
@@ -545,6 +551,10 @@ def export_extraction_conflicts(project: Project, out: str | Path, *, resolver: 
 
 def _shown(value: str | None) -> str:
     return "(empty)" if value is None else value
+
+
+#: What a resolver writes to settle a cell on "no value" (the Conflicts sheet shows "(empty)").
+_EMPTY_WORDS = ("(empty)", "empty")
 
 
 def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> str:
@@ -595,6 +605,10 @@ def _import_resolutions(project: Project, path: Path, meta: dict[str, str]) -> s
                     "the hidden entity/field cells were changed: export the conflicts again",
                 )
             )
+            continue
+        if str(value).strip().casefold() in _EMPTY_WORDS:
+            cells[(entity, key, name)] = None  # the cell is empty (as one extractor left it)
+            touched.setdefault((entity, key), rownum)
             continue
         try:
             typed = parse_value(spec, value, choices_for(form, spec, ctx) if spec.type == "choice" else ())

@@ -702,3 +702,36 @@ def test_a_workbook_exported_before_an_optional_column_was_added_still_imports(
     ws.delete_cols(col)
     wb.save(out)
     assert "6 outcome rows" in import_extraction(project, out)
+
+
+def test_a_disagreement_with_an_empty_cell_can_be_resolved_to_empty(
+    proj: tuple[Project, list[int]], tmp_path: Path
+) -> None:
+    """Alice read SE 0.51, Bob read SD 2.79: the resolver keeps Bob's row, so Alice's se must go.
+    The sheet shows Bob's se as "(empty)"; writing that settles it (it could not be, before)."""
+    project, ids = proj
+    for reviewer in ("alice", "bob"):
+        out = tmp_path / f"{reviewer}.xlsx"
+        export_extraction(project, form="crps", reviewer=reviewer, out=out, record_ids=ids)
+        outcomes = _outcomes()
+        if reviewer == "bob":
+            outcomes[0].update({"stat_type": "mean/SD", "se": None, "sd": 2.79})
+        _fill(out, outcomes)
+        import_extraction(project, out)
+    conflicts = tmp_path / "conflicts.xlsx"
+    export_extraction_conflicts(project, out=conflicts)
+    wb = load_workbook(conflicts)
+    ws = wb["Conflicts"]
+    cols = {c.value: c.column for c in ws[1]}
+    fields = {
+        ws.cell(r, cols["field"]).value: r
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(r, cols["field"]).value
+    }
+    assert ws.cell(fields["se"], cols["value_b"]).value == "(empty)"
+    for name, value in (("stat_type", "mean/SD"), ("sd", 2.79), ("se", "(empty)")):
+        ws.cell(fields[name], cols["resolved"]).value = value
+    wb.save(conflicts)
+    assert "0 disagreements left" in import_extraction(project, conflicts)
+    row = effect_table(project).set_index(["study", "outcome_domain"]).loc[("Sigtermans 2009", "pain")]
+    assert row["vi"] == pytest.approx(2.79**2 / 30 + 2.6**2 / 30, rel=1e-12)
