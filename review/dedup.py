@@ -216,6 +216,7 @@ _COCHRANE_PUB = re.compile(r"(?<=14651858\.cd\d{6})\.pub\d+$")
 _EXCEL_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
 #: How much of an abstract is kept for matching: enough to tell two texts apart, small at 100k records.
 _ABSTRACT_CHARS = 400
+_JOURNAL_WORD = re.compile(r"\b(?:journal|zeitschrift|revue|revista|rivista|tijdschrift)\b", re.IGNORECASE)
 _PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?", re.IGNORECASE)
 _PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
 
@@ -484,6 +485,7 @@ class Prepared:
     notice: str = ""  # a correction notice: the normalised title of the paper it names
     cited: tuple[str, str] = ("", "")  # a correction notice: the volume and first page it cites
     abstract: str = ""  # the start of the normalised abstract (see _ABSTRACT_CHARS)
+    named_journal: bool = False  # the venue calls itself a journal ('Journal of ...', '... Journal')
 
 
 _FIELDS = (
@@ -619,6 +621,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         notice=notice,
         cited=(cited_volume, cited_page),
         abstract=_fold(str(f["abstract"]))[:_ABSTRACT_CHARS] if f["abstract"] else "",
+        named_journal=bool(_JOURNAL_WORD.search(journal_main)),
     )
 
 
@@ -1043,7 +1046,13 @@ def compare(a: Prepared, b: Prepared, title_sim: float | None = None) -> tuple[V
     )
     # a conference record against a journal record that carries a DOI: maybe abstract vs paper
     article = b if a.conference else a
-    conf_mismatch = a.conference != b.conference and not citation and not id_eq and bool(article.doi)
+    # ... or a journal's record against a meeting that is not in a journal ('Journal of X' vs
+    # 'Workshop of X'; not 'Journal of X. Conference: ...', an abstract printed in that journal)
+    meeting = a if a.conference else b
+    venues_differ = article.named_journal and not meeting.named_journal
+    conf_mismatch = (
+        a.conference != b.conference and not citation and not id_eq and (bool(article.doi) or venues_differ)
+    )
     if not a.title or not b.title:
         # a record without a title: only an identical id or full citation
         if id_eq or (full_citation and same_year and authors >= 0.9):

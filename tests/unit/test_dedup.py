@@ -127,6 +127,57 @@ def test_one_conference_paper_under_two_names_of_its_proceedings() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (  # one title, author and year in a journal and at a workshop: a person decides
+            {
+                "title": "Graded motor imagery for CRPS in primary care",
+                "authors": "Moseley, L",
+                "year": "2020",
+                "journal": "Journal of Pain Management",
+            },
+            {
+                "title": "Graded motor imagery for CRPS in primary care",
+                "authors": "Moseley, L",
+                "year": "2020",
+                "journal": "Workshop of Pain Management",
+            },
+        ),
+        (  # one title, venue and year, other authors (a recurring call or tutorial)
+            {
+                "title": "Tutorial proposal for the 2009 pain congress",
+                "authors": "Douglas, D; Cronan, P",
+                "year": "2010",
+                "journal": "World Congress on Pain",
+            },
+            {
+                "title": "Tutorial proposal for the 2009 pain congress",
+                "authors": "Jafar, M; Furner, C",
+                "year": "2010",
+                "journal": "World Congress on Pain",
+            },
+        ),
+        (  # a record of the journal itself ('UNKNOWN' author, a DOI cut short) is no article of it
+            {
+                "title": "Ketamine infusions in CRPS: a cohort",
+                "authors": "Clary, G; Dick, G",
+                "year": "2022",
+                "journal": "Pain Reports",
+                "volume": "50",
+                "pages": "122-142",
+                "doi": "10.1097/PR9.0000000000001",
+            },
+            {"title": "Pain Reports", "authors": "UNKNOWN", "doi": "10.1097/PR9."},
+        ),
+    ],
+)
+def test_look_alikes_are_not_merged(a: dict[str, object], b: dict[str, object]) -> None:
+    assert verdict(a, b) != "same"
+    groups = find_duplicates([a, b]).group.tolist()
+    assert groups[0] != groups[1]
+
+
 def test_normal_title_drops_notes_and_language_tags() -> None:
     assert normal_title("Efficacy of batroxobin. [Chinese]") == normal_title("Efficacy of batroxobin")
     assert normal_title("HPV testing in screening. [Review] [72 refs]") == "hpv testing in screening"
