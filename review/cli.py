@@ -132,13 +132,14 @@ def search(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "ris", "medline", "pubmed-xml", "csv", "wos"]),
+    type=click.Choice(["auto", "ris", "medline", "pubmed-xml", "csv", "wos", "cochrane", "endnote-xml"]),
     default="auto",
     show_default=True,
     help="File format (detected by default).",
 )
 def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
-    """Import a database export (RIS, MEDLINE/.nbib, PubMed XML, CSV, Web of Science plain text)."""
+    """Import a database export (RIS, MEDLINE/.nbib, PubMed XML, CSV, Web of Science or Cochrane
+    Library plain text, EndNote XML)."""
     from review.project import open_project
     from review.project.imports import import_file
 

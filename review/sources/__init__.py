@@ -1,4 +1,5 @@
-"""Readers of bibliographic files and replies: RIS, MEDLINE/.nbib, PubMed XML, CSV -> Records.
+"""Readers of bibliographic files and replies: RIS, MEDLINE/.nbib, PubMed XML, CSV, Web of Science,
+Cochrane Library plain text and EndNote XML -> Records.
 
 :func:`read_file` detects the format and returns a :class:`ReadResult`: the records, the
 problems found (each naming its line), the format and how many entries the file holds. Every
@@ -29,11 +30,13 @@ from review.sources._common import (
     scan_file,
     unique_ids,
 )
+from review.sources.cochrane import looks_like_cochrane
+from review.sources.endnote_xml import looks_like_endnote_xml
 
 __all__ = ["FORMATS", "Issue", "ReadResult", "RecordStream", "detect_format", "read_file", "stream_file"]
 
 #: Formats read_file understands (``fmt`` values besides "auto").
-FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv", "wos")
+FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv", "wos", "cochrane", "endnote-xml")
 
 _RIS_LINE = re.compile(r"^TY  ?-", re.MULTILINE)
 _MEDLINE_LINE = re.compile(r"^PMID- ", re.MULTILINE)
@@ -48,6 +51,42 @@ _EXTENSIONS = {
 }
 
 
+_OVID_NUMBER = re.compile(r"<\d+>[ \t]*(?:\r?\n|\r|$)")
+_WEB_PAGE = re.compile(r"(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
+_PAGE_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_COCHRANE_HEADER = re.compile(r"Record\s*#\s*1\s+of\s+\d+\s*(?:\r?\n|\r)\s*@", re.I)
+
+
+def _refuse_unreadable(path: str | Path, text: str) -> None:
+    """One clear message for exports review cannot read, so they are not parsed as something else."""
+    if _OVID_NUMBER.match(text):
+        raise InputError(
+            "this looks like an Ovid display or text export (records numbered <1>, <2>, ...), which cannot "
+            "be read: in Ovid, export the records again as RIS (Export, format RIS) and import that file",
+            path=path,
+        )
+    if _WEB_PAGE.match(text):
+        title = _PAGE_TITLE.search(text[:20_000])
+        named = f" ({' '.join(title.group(1).split())[:80]!r})" if title else ""
+        raise InputError(
+            f"this is an HTML page{named}, not a database export (a login or error page saved under the "
+            "export's name?): export the records again from the database, e.g. as RIS",
+            path=path,
+        )
+    if _COCHRANE_HEADER.match(text) or re.match(r"@[A-Za-z]+\s*[{(]", text):
+        raise InputError(
+            "BibTeX exports (e.g. the Cochrane Library's) cannot be read: export the records again as RIS, "
+            "or from the Cochrane Library as plain text, and import that file",
+            path=path,
+        )
+    if re.match(r"%0 ", text):
+        raise InputError(
+            "EndNote/Refer tagged exports (%0, %A, %T lines) cannot be read: export the records again as "
+            "RIS (in EndNote: File > Export, output style RefMan (RIS) Export) and import that file",
+            path=path,
+        )
+
+
 def detect_format(path: str | Path, head: str) -> str:
     """The format of a file from its first characters (content first, then the extension).
 
@@ -57,8 +96,13 @@ def detect_format(path: str | Path, head: str) -> str:
         When neither the content nor the extension says what the file is.
     """
     text = head.lstrip("\ufeff \t\r\n")
+    _refuse_unreadable(path, text)
+    if looks_like_endnote_xml(text):
+        return "endnote-xml"
     if text.startswith("<"):
         return "pubmed-xml"
+    if looks_like_cochrane(text):
+        return "cochrane"
     sample = text[:200_000]
     ris = _RIS_LINE.search(sample)
     medline = _MEDLINE_LINE.search(sample)
@@ -75,7 +119,8 @@ def detect_format(path: str | Path, head: str) -> str:
     if any(d in first for d in (",", ";", "\t")):
         return "csv"
     raise InputError(
-        "cannot tell the format: expected RIS (TY  - lines), MEDLINE (PMID- lines), PubMed XML or CSV "
+        "cannot tell the format: expected RIS (TY  - lines), MEDLINE (PMID- lines), PubMed XML, EndNote XML, "
+        "Cochrane Library plain text (Record #1 of N) or CSV "
         "with a header row; give --format if it is one of them",
         path=path,
     )
@@ -196,7 +241,8 @@ def read_file(path: str | Path, source: str, fmt: str = "auto") -> ReadResult:
     Parameters
     ----------
     path
-        The export file (RIS, MEDLINE/.nbib, PubMed XML or CSV).
+        The export file (RIS, MEDLINE/.nbib, PubMed XML, CSV, Web of Science plain text, Cochrane
+        Library plain text or EndNote XML).
     source
         Database name stored with each record (e.g. ``"embase"``).
     fmt
@@ -242,7 +288,7 @@ def stream_file(
         raise InputError(f"unknown format {fmt!r}: expected one of auto, {', '.join(FORMATS)}", path=path)
     notes: list[Issue] = []
     encoding = "utf-8"
-    if fmt == "pubmed-xml" or (fmt == "auto" and scan.head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
+    if fmt == "pubmed-xml" or (fmt == "auto" and _is_pubmed_xml(path, scan.head)):
         stream = _stream_xml(path, source, key, scan.xml_articles)
     else:
         text = TextFile(scan)
@@ -265,17 +311,34 @@ def stream_file(
                 lambda: text.lines(keepends=True), source, key, path=path if fmt == "auto" else None
             )
         else:
+            from review.sources.cochrane import stream_cochrane
+            from review.sources.endnote_xml import stream_endnote_xml
             from review.sources.medline import stream_medline
             from review.sources.ris import stream_ris
             from review.sources.wos import stream_wos
 
-            reader = {"ris": stream_ris, "medline": stream_medline, "wos": stream_wos}[kind]
+            reader = {
+                "ris": stream_ris,
+                "medline": stream_medline,
+                "wos": stream_wos,
+                "cochrane": stream_cochrane,
+                "endnote-xml": stream_endnote_xml,
+            }[kind]
             stream = reader(text.lines, source, key)
     if stream.entries == 0:
         raise InputError(f"no {stream.format} entries found in the file", path=path)
     stream.encoding, stream.sha256 = encoding, scan.sha256
     stream.items = _finish(stream, _content_keys(stream.items, key), notes)
     return stream
+
+
+def _is_pubmed_xml(path: Path, head: bytes) -> bool:
+    """Whether a file is read by the PubMed XML parser: it starts with ``<`` and is not EndNote XML.
+
+    An Ovid ``<1>`` export or a web page gets its own message (:func:`detect_format`).
+    """
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start.startswith(b"<") and detect_format(path, start.decode("utf-8", "replace")) == "pubmed-xml"
 
 
 def _finish(stream: RecordStream, items: Iterable[Item], notes: list[Issue]) -> Iterator[Item]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from review.sources._common import ReadResult, split_lines
 from review.sources.cochrane import looks_like_cochrane, read_cochrane
 
@@ -129,3 +131,16 @@ def test_detection() -> None:
     assert not looks_like_cochrane("Record #1 of 1\n@article{x,\ntitle = {T}\n}\n")  # Cochrane BibTeX
     assert not looks_like_cochrane("Record #1 of 2\nProvider: Provider\n1.\nTY  - JOUR\nID  - 12345\n")  # RIS
     assert not looks_like_cochrane("TY  - JOUR\nER  - \n")
+
+
+def test_read_file_detects_the_format_and_refuses_cochrane_bibtex(tmp_path: Path) -> None:
+    from review.errors import InputError
+    from review.sources import read_file
+
+    result = read_file(DATA / "cochrane_central.txt", "central")
+    assert result.format == "cochrane" and result.entries == 6 and len(result.records) == 5
+    assert result.records[0].source_id == "CN-01234567"
+    bib = tmp_path / "citation-export.bib"
+    bib.write_text("Record #1 of 1\n@article{S09,\nauthor = {Schwartzman, RJ},\n}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"BibTeX exports .* cannot be read"):
+        read_file(bib, "central")

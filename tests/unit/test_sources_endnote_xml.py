@@ -138,3 +138,12 @@ def test_types_are_ris_types_and_detection() -> None:
     assert looks_like_endnote_xml("\ufeff<xml>\n<records>\n<record>\n")
     assert not looks_like_endnote_xml('<?xml version="1.0"?>\n<PubmedArticleSet><PubmedArticle>')
     assert not looks_like_endnote_xml("<1>\nAccession Number\n")
+
+
+def test_read_file_detects_endnote_xml_not_pubmed_xml() -> None:
+    from review.sources import read_file
+
+    result = read_file(DATA / "endnote_library.xml", "endnote")
+    assert result.format == "endnote-xml" and result.entries == 5 and len(result.records) == 4
+    # a record without an accession number gets a content key (the same entry keeps it in a fixed file)
+    assert result.records[1].source_id.startswith("c:") and result.records[1].extra["id"] == "12"
