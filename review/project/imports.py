@@ -235,12 +235,18 @@ def export_library(project: Project, out: str | Path, fmt: str = "ris", *, force
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r}: expected one of {', '.join(EXPORT_FORMATS)}")
     out = Path(out)
+    if out.is_dir():
+        raise InputError("is a folder: give the name of the file to write, e.g. library.ris", path=out)
     if out.exists() and not force:
         raise InputError(
             "exists already; choose another file name, or pass --force to overwrite it", path=out
         )
     store = project.store
     records = store.get_records(store.unique_record_ids())
+    if not records:
+        raise InputError(
+            "the project has no records to export yet (import or search first); nothing written", path=out
+        )
     order = sorted(records)
     shown = record_notes_shown(project, order)
     kept = [_with_notes(records[i], shown.get(i, ())) for i in order]

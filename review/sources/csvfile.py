@@ -92,6 +92,19 @@ _ID_COLUMNS = (
 # library- or database-wide ids: Zotero Key, accession numbers, Scopus EID, Web of Science UT
 _GLOBAL_IDS = frozenset({"key", "accession number", "an", "eid", "ut", "ut (unique wos id)", "pmid"})
 _START_END = (("start page", "end page"), ("page start", "page end"), ("sp", "ep"), ("bp", "ep"))
+_ARTICLE_NUMBER = ("art. no.", "article number", "ar")  # e-locator, the pages of online-only articles
+# Web of Science "Tab-delimited" exports: two-letter tags as headers. PG is the page count, SP the
+# conference sponsors, PM the PMID, DE/ID the keywords, DT the document type (PT is "J")
+_WOS_HEADER = frozenset({"pt", "au", "ti", "so", "ut"})
+_WOS_FIELDS: dict[str, tuple[str, ...]] = {
+    **_FIELDS,
+    "authors": ("af", "au"),
+    "pages": (),
+    "pmid": ("pm",),
+    "keywords": ("de", "id"),
+    "publication_types": ("dt",),
+    "record_type": (),
+}
 
 # Zotero "Item Type" and EndNote "Reference Type" -> RIS TY (Zotero RIS.js exportTypeMap).
 _TYPES = {
@@ -288,12 +301,32 @@ def stream_csv(
             )
         )
         out.entries += 1
+        # the rows the open cell swallowed, each named (count in = stored + reported)
+        try:
+            for n, _ in _rows(itertools.islice(lines(), line, None), delimiter):
+                issues.append(
+                    Issue(
+                        line + n,
+                        "error",
+                        f"this row is inside the quoted cell opened on line {line}; not imported",
+                    )
+                )
+                out.entries += 1
+        except _Broken:
+            pass  # the rest is no CSV at all: the first error names where it starts
     out.entries += len(starts)
 
-    field_cols = {f: columns(names) for f, names in _FIELDS.items()}
+    wos = set(lower) >= _WOS_HEADER
+    field_cols = {f: columns(names) for f, names in (_WOS_FIELDS if wos else _FIELDS).items()}
     start_end = next(
-        ((lower.index(a), lower.index(b)) for a, b in _START_END if a in lower and b in lower), None
+        (
+            (lower.index(a), lower.index(b))
+            for a, b in ((("bp", "ep"),) if wos else _START_END)
+            if a in lower and b in lower
+        ),
+        None,
     )
+    article_col = next(iter(columns(_ARTICLE_NUMBER)), None)
     fixed: set[int] = set()  # columns always consumed (id, list fields)
     for f in _ALL_VALUES:
         fixed.update(field_cols[f])
@@ -322,7 +355,8 @@ def stream_csv(
         id_is_global = False
     pubmed_csv = set(lower) >= _PUBMED_CSV
 
-    layout = _Layout(header, field_cols, start_end, fixed, id_is_global, pubmed_csv)
+    own_export = lower[: len(EXPORT_COLUMNS)] == EXPORT_COLUMNS
+    layout = _Layout(header, field_cols, start_end, article_col, fixed, id_is_global, pubmed_csv, own_export)
     out.items = _csv_items(lines(), delimiter, len(starts), raw_ids, ids, layout, source, key, issues)
     return out
 
@@ -334,9 +368,11 @@ class _Layout:
     header: list[str]
     field_cols: dict[str, list[int]]
     start_end: tuple[int, int] | None
+    article_col: int | None
     fixed: set[int]
     id_is_global: bool
     pubmed_csv: bool
+    own_export: bool
 
 
 def _csv_items(
@@ -352,6 +388,7 @@ def _csv_items(
 ) -> Iterator[Item]:
     """Pass 2: the same rows again, mapped one at a time."""
     header, field_cols, start_end = layout.header, layout.field_cols, layout.start_end
+    article_col = layout.article_col
     fixed, id_is_global, pubmed_csv = layout.fixed, layout.id_is_global, layout.pubmed_csv
     _, _, rows = _after_header(_rows(lines, delimiter))
     body = itertools.islice(rows, count)
@@ -360,6 +397,8 @@ def _csv_items(
         if not any(c.strip() for c in row):
             issues.append(Issue(line, "error", f"row {position} is empty; nothing to import"))
             continue
+        if len(row) == len(header) + 1 and not row[-1].strip():
+            row = row[:-1]  # a delimiter at the end of every row (Web of Science): no cell
         if len(row) != len(header):
             issues.append(
                 Issue(
@@ -384,6 +423,8 @@ def _csv_items(
             data["authors"] = [
                 a.strip() for a in (cell_value("authors") or "").rstrip(".").split(",") if a.strip()
             ]
+        elif layout.own_export:  # our writer joins with "; ": a group author "A and B" is one name
+            data["authors"] = _split_list(cell_value("authors") or "")
         else:
             data["authors"] = _split_authors(cell_value("authors") or "")
         for f in _ALL_VALUES:
@@ -392,6 +433,9 @@ def _csv_items(
             sp, ep = cells[start_end[0]].strip(), cells[start_end[1]].strip()
             used.update(start_end)
             data["pages"] = f"{sp}-{ep}" if sp and ep else (sp or ep or None)
+        if not data["pages"] and article_col is not None and cells[article_col].strip():
+            used.add(article_col)
+            data["pages"] = cells[article_col].strip()
         extra: dict[str, Any] = {
             header[i]: cells[i] for i in range(len(header)) if i not in used and cells[i].strip()
         }

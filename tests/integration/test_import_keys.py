@@ -8,7 +8,7 @@ import pytest
 
 from review.errors import InputError
 from review.project import Project
-from review.project.imports import import_file
+from review.project.imports import export_library, import_file
 from review.sources import read_file
 
 
@@ -108,3 +108,22 @@ def test_text_that_is_no_library_is_refused_unless_csv_is_asked_for(tmp_path: Pa
         read_file(path, "pubmed")
     forced = read_file(path, "pubmed", fmt="csv")
     assert forced.warnings[0].message.startswith("header has none of the columns")
+
+
+def test_export_refuses_an_empty_project_and_a_folder(project: Project, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no records to export yet"):
+        export_library(project, tmp_path / "empty.ris")
+    assert not (tmp_path / "empty.ris").exists()
+    with pytest.raises(InputError, match="is a folder"):
+        export_library(project, tmp_path)
+
+
+def test_a_group_author_survives_the_csv_round_trip(project: Project, tmp_path: Path) -> None:
+    nbib = _write(
+        tmp_path / "group.nbib",
+        "PMID- 19783373\nTI  - Ketamine for CRPS.\nCN  - Complex Regional Pain Syndrome and Ketamine Study Group\n",
+    )
+    import_file(project, nbib, "pubmed")
+    export_library(project, tmp_path / "out.csv", fmt="csv")
+    (again,) = read_file(tmp_path / "out.csv", "again").records
+    assert again.authors == ("Complex Regional Pain Syndrome and Ketamine Study Group",)

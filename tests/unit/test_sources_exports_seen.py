@@ -72,3 +72,35 @@ def test_csv_cells_that_are_no_year_doi_or_pmid_are_kept_with_a_warning(tmp_path
         "line 3: row 2: doi 'not available' is ",
         "line 3: row 2: pmid '1.98E+07' is not ",
     ]
+
+
+def test_web_of_science_tab_delimited_maps_its_tags(tmp_path: Path) -> None:
+    header = "PT\tAU\tAF\tTI\tSO\tDE\tID\tDT\tSP\tPY\tVL\tBP\tEP\tAR\tDI\tPG\tUT\tPM"
+    rows = [
+        "J\tSchwartzman, RJ\tSchwartzman, Robert J.\tOutpatient ketamine\tPAIN\tCRPS; Ketamine\tPAIN\t"
+        "Article\t\t2009\t147\t107\t115\t\t10.1016/j.pain.2009.08.015\t9\tWOS:000272383700020\t19783373\t",
+        "J\tLee, K\tLee, Kim\tOnline only\tPLOS ONE\t\t\tArticle\t\t2021\t16\t\t\te0251234\t\t12\tWOS:2\t\t",
+    ]
+    path = tmp_path / "savedrecs.txt"
+    path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("utf-16"))
+    result = read_file(path, "wos")
+    assert result.issues == []  # the tab that ends each row is no cell
+    first, second = result.records
+    assert (first.pages, first.pmid, first.keywords, first.publication_types, first.authors) == (
+        "107-115",
+        "19783373",
+        ("CRPS", "Ketamine", "PAIN"),
+        ("Article",),
+        ("Schwartzman, Robert J.",),
+    )
+    assert (first.source_id, second.pages, second.pmid) == ("WOS:000272383700020", "e0251234", None)
+
+
+def test_an_unclosed_quote_names_every_row_it_swallowed(tmp_path: Path) -> None:
+    path = tmp_path / "uq.csv"
+    path.write_text(
+        'id,title,year\r\n1,Ketamine,2009\r\n2,"Magnesium ""pilot,2010\r\n3,Esketamine,2011\r\n4,Memantine,2012\r\n'
+    )
+    result = read_file(path, "x")
+    assert (result.entries, len(result.records), len(result.errors)) == (4, 1, 3)
+    assert [i.line for i in result.errors] == [3, 4, 5]
