@@ -394,12 +394,21 @@ def _certainty(a: dict[str, Any]) -> str:
 
 def pool_project(project: Project, out_dir: str | Path | None = None) -> str:
     """Pool the project's analysis plan; write workbook, CSV and plots; return a summary line."""
-    from review.project.extract import effect_table
+    from review.project.extract import effect_table, extraction_disagreements
 
     proto = project.protocol
     folder = Path(out_dir) if out_dir is not None else project.output_dir / "pooled"
     folder.mkdir(parents=True, exist_ok=True)
     frame = effect_table(project)
+    # Cells the extractors disagree on are left out of the table until resolved: say so, or the
+    # pooled results would silently lack those studies.
+    open_ = extraction_disagreements(project)
+    pending = (
+        f"{len(open_)} extraction disagreement(s) still open: the study results that need them are "
+        "left out until they are resolved (`review extract conflicts`)"
+        if open_
+        else ""
+    )
     windows = [w.label for w in proto.follow_up_windows]
     # Plots of an earlier run whose analysis has since changed (a funnel for what is now two
     # studies, a window that lost its studies) would otherwise sit beside the new ones.
@@ -435,6 +444,7 @@ def pool_project(project: Project, out_dir: str | Path | None = None) -> str:
             f"Model: {proto.analysis.method}{' with Hartung-Knapp-Sidik-Jonkman adjustment' if proto.analysis.hksj else ''}; "
             "tau² solved exactly; statistics agree with R metafor.",
             "Continuous outcomes are direction-aligned by extraction (see the effect table's 'direction').",
+            *([f"NOT FINAL: {pending}."] if pending else []),
         ],
     )
     pooled = sum(1 for a in analyses if a["status"] == "pooled")
@@ -447,6 +457,8 @@ def pool_project(project: Project, out_dir: str | Path | None = None) -> str:
         if dropped
         else ""
     )
+    if pending:
+        note += f"; {pending}"
     return (
         f"pooled {pooled} analyses ({single} single-study windows reported, not pooled; "
         f"{none} without studies; {n_ill} resting on illustrative data{note}): "

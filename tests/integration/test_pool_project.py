@@ -312,3 +312,20 @@ def test_prespecified_moderator_and_subgroup_analyses_say_why_they_did_not_run(p
         == "crps_duration_months: not run (3 of 4 studies have a value; at least 4 needed)"
     )
     assert pain["subgroup_text"] == "crps_criteria: not run (all 4 studies with a value are 'IASP')"
+
+
+def test_pool_says_when_extraction_disagreements_are_open(
+    project: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disputed cells are left out of the effect table until resolved; pooling must not
+    present the result as if every study were in it."""
+    import review.project.extract as extract
+    from review.project.pool import pool_project
+
+    monkeypatch.setattr(extract, "effect_table", lambda _project: _frame())
+    monkeypatch.setattr(extract, "extraction_disagreements", lambda _project: ["a", "b"])
+    message = pool_project(project, out_dir=tmp_path / "pooled")
+    assert "2 extraction disagreement(s) still open" in message
+    wb = load_workbook(tmp_path / "pooled" / "pooled_results.xlsx")
+    cells = [str(c) for r in wb["Summary"].iter_rows(values_only=True) for c in r if c]
+    assert any(c.startswith("NOT FINAL: 2 extraction disagreement(s)") for c in cells)
