@@ -142,9 +142,17 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+# older Scopus CSVs: "Schwartzman, R.J., Alexander, G.M., Kiefer, R.-T." (commas only)
+_COMMA_AUTHORS = re.compile(
+    r"\s*[^,;]+,\s*(?:[A-Z][a-z]?\.\s?-?\s?)+(?:,\s*[^,;]+,\s*(?:[A-Z][a-z]?\.\s?-?\s?)+)+\s*"
+)
+
+
 def _split_authors(value: str) -> list[str]:
     if ";" in value:
         parts = value.split(";")
+    elif _COMMA_AUTHORS.fullmatch(value):
+        parts = re.split(r"(?<=\.)\s*,\s*", value)
     else:
         parts = re.split(r"\s+and\s+", value)
     return [p.strip() for p in parts if p.strip()]
@@ -163,6 +171,26 @@ def _unclosed_quote(lines: Iterable[str], line: int) -> bool:
     return quotes % 2 == 1
 
 
+# PubMed "Save > CSV" Citation: "Pain. 2009 Dec 15;147(1-3):107-15. doi: ..."
+_CITATION = re.compile(r";\s*(?P<volume>[^();:\s]+)?\s*(?:\((?P<issue>[^)]+)\))?:(?P<pages>[^.;\s]+)")
+
+
+def _from_citation(data: dict[str, Any], extra_cells: list[str], columns: list[str]) -> None:
+    """Volume, issue and pages from PubMed's Citation column, where the CSV has no columns for them."""
+    lower = [c.lower() for c in columns]
+    if "citation" not in lower:
+        return
+    m = _CITATION.search(extra_cells[lower.index("citation")])
+    if m:
+        for field in ("volume", "issue", "pages"):
+            data[field] = data[field] or m.group(field)
+
+
+_EXCEL_DATE = re.compile(
+    r"^(?:\d{1,2}-(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d{2})$",
+    re.IGNORECASE,
+)
 _PMID_CELL = re.compile(r"^(?:PMID:?\s*)?(?:NLM)?\d{1,9}$", re.IGNORECASE)
 _UNUSABLE = {
     "year": "is not a year",
@@ -409,6 +437,8 @@ def _csv_items(
                 )
             )
         cells = row + [""] * (len(header) - len(row))
+        if layout.own_export:
+            cells = [_unguard(c) for c in cells]
         used = set(fixed)
 
         def cell_value(field: str, cells: list[str] = cells, used: set[int] = used) -> str | None:
@@ -423,6 +453,7 @@ def _csv_items(
             data["authors"] = [
                 a.strip() for a in (cell_value("authors") or "").rstrip(".").split(",") if a.strip()
             ]
+            _from_citation(data, extra_cells=cells, columns=header)
         elif layout.own_export:  # our writer joins with "; ": a group author "A and B" is one name
             data["authors"] = _split_list(cell_value("authors") or "")
         else:
@@ -447,6 +478,16 @@ def _csv_items(
                 if m:
                     data["pmid"] = m.group(1)
                     break
+        for field in ("issue", "pages"):
+            if data[field] and _EXCEL_DATE.match(data[field]):
+                issues.append(
+                    Issue(
+                        line,
+                        "warning",
+                        f"row {position}: {field} {data[field]!r} looks like a date Excel made of a range "
+                        "(1-3 -> 3-Jan): check it in the source",
+                    )
+                )
         for field, value in _unusable(data):  # kept as it was, with a warning, as RIS does
             issues.append(
                 Issue(line, "warning", f"row {position}: {field} {value!r} {_UNUSABLE[field]}; kept in extra")
@@ -475,15 +516,28 @@ def _csv_items(
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _guard(text: str) -> str:
+    """A cell Excel would run as a formula (``=``, ``+``, ``-``, ``@``) gets a leading ``'``
+    (OWASP CSV injection); :func:`read_csv` takes it off again when it reads its own export."""
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def _unguard(text: str) -> str:
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START) else text
+
+
 def _cell(record: Record, name: str, record_id: int | None) -> str:
     if name == "id":
         return "" if record_id is None else str(record_id)
     if name == "notes":
-        return " | ".join(record_notes(record.extra))
+        return _guard(" | ".join(record_notes(record.extra)))
     value = getattr(record, name)
     if name in LIST_COLUMNS:
-        return "; ".join(value)
-    return "" if value is None else str(value)
+        return _guard("; ".join(value))
+    return "" if value is None else _guard(str(value))
 
 
 def write_csv(records: Sequence[Record], ids: Sequence[int] | None = None) -> str:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 from pathlib import Path
 
 import pytest
 
+from review.records import Record
 from review.sources import read_file
+from review.sources.csvfile import EXPORT_COLUMNS, read_csv, write_csv
+
+COLUMNS_AT = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
 
 ENTRY = "TY  - JOUR\r\nTI  - {title}\r\nAU  - Smith, J\r\nPY  - 2009\r\n{more}ER  - \r\n"
 
@@ -104,3 +110,48 @@ def test_an_unclosed_quote_names_every_row_it_swallowed(tmp_path: Path) -> None:
     result = read_file(path, "x")
     assert (result.entries, len(result.records), len(result.errors)) == (4, 1, 3)
     assert [i.line for i in result.errors] == [3, 4, 5]
+
+
+def test_csv_export_cells_excel_would_run_are_guarded_and_read_back() -> None:
+    titles = [
+        '=HYPERLINK("http://x","y")',
+        "+Ketamine plus magnesium",
+        "-5 mg",
+        "@risk",
+        "'=kept quote",
+        "Plain",
+    ]
+    records = [Record(source="x", source_id=str(i), title=t, authors=(t,)) for i, t in enumerate(titles)]
+    text = write_csv(records, list(range(len(records))))
+    cells = [row[COLUMNS_AT["title"]] for row in csv.reader(io.StringIO(text))][1:]
+    assert cells == ["'" + t for t in titles[:5]] + ["Plain"]
+    back = read_csv(text, "x", "k").records
+    assert [(r.title, r.authors) for r in back] == [(t, (t,)) for t in titles]
+
+
+def test_csv_quirks_of_scopus_pubmed_and_excel(tmp_path: Path) -> None:
+    path = tmp_path / "quirks.csv"
+    path.write_text(
+        "Authors,Title,Year,Source title,Volume,Issue,Page start,Page end\r\n"
+        '"Schwartzman, R.J., Alexander, G.M., Kiefer, R.-T.",Ketamine,2009,Pain,147,3-Jan,107,115\r\n',
+        encoding="utf-8",
+    )
+    (rec,) = read_file(path, "scopus").records
+    assert rec.authors == ("Schwartzman, R.J.", "Alexander, G.M.", "Kiefer, R.-T.")
+    assert [str(i) for i in read_file(path, "scopus").issues] == [
+        "line 2: row 1: issue '3-Jan' looks like a date Excel made of a range (1-3 -> 3-Jan): check it in the source"
+    ]
+    pubmed = tmp_path / "csv-pubmed.csv"
+    pubmed.write_text(
+        '"PMID","Title","Authors","Citation","First Author","Journal/Book","Publication Year"\r\n'
+        '"19783373","Ketamine.","Schwartzman RJ, Alexander GM.",'
+        '"Pain. 2009 Dec 15;147(1-3):107-15. doi: 10.1016/j.pain.2009.08.015.","Schwartzman RJ","Pain","2009"\r\n',
+        encoding="utf-8",
+    )
+    (rec,) = read_file(pubmed, "pubmed").records
+    assert (rec.volume, rec.issue, rec.pages, rec.authors) == (
+        "147",
+        "1-3",
+        "107-15",
+        ("Schwartzman RJ", "Alexander GM"),
+    )
