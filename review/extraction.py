@@ -477,7 +477,7 @@ def parse_value(spec: FieldSpec, value: Any, allowed: Sequence[str]) -> Any:
         if spec.name == "percent" and text.endswith("%"):
             text = text[:-1].rstrip()
         if text.count(",") == 1 and "." not in text:
-            if re.fullmatch(r"-?\d{1,3},\d{3}", text):
+            if re.fullmatch(r"-?[1-9]\d{0,2},\d{3}", text):  # "0,002" is no thousands
                 raise ValueError(
                     f"{spec.name}: {value!r} could be a decimal comma or a thousands separator; "
                     "type the number with a decimal point and no separator"

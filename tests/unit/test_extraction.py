@@ -421,3 +421,30 @@ def test_decimal_comma_typed_as_text_is_read(form: Form, ctx: Context) -> None:
     assert problems == []
     (row,) = ext.entity("outcome").values()
     assert (row["mean"], row["sd"]) == (4.5, 2.25)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("0,002", 0.002),  # a leading 0 is never a thousands group
+        ("-0,125", -0.125),
+        ("12,5", 12.5),
+        ("\u22122.4", -2.4),  # typographic minus, as PDFs print it
+        ("\u2013 3".replace(" ", ""), -3.0),
+        ("3.5\u00a0", 3.5),
+        ("1\u202f250", 1250.0),  # a narrow no-break space groups thousands (French typography)
+    ],
+)
+def test_numbers_as_pasted(typed: str, value: float) -> None:
+    from review.extraction import parse_value
+
+    spec = load_form(FORM).sheet("outcome").field("mean")
+    assert parse_value(spec, typed, ()) == pytest.approx(value)
+
+
+def test_an_ambiguous_thousands_comma_is_refused() -> None:
+    from review.extraction import parse_value
+
+    spec = load_form(FORM).sheet("outcome").field("mean")
+    with pytest.raises(ValueError, match="decimal comma or a thousands separator"):
+        parse_value(spec, "1,250", ())
