@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from review.records import Record, parse_year
+from review.records import Record, normalise_doi, parse_year
 from review.sources._common import (
     Issue,
     Item,
@@ -55,7 +55,7 @@ from review.sources._common import (
     unique_ids,
 )
 
-__all__ = ["looks_like_cochrane", "read_cochrane", "stream_cochrane"]
+__all__ = ["is_central_doi", "looks_like_cochrane", "read_cochrane", "stream_cochrane"]
 
 #: "Record #12 of 250" (the count may be missing in a hand-cut file)
 _HEADER = re.compile(r"^\s*Record\s*#\s*(\d+)(?:\s+of\s+(\d+))?\s*$", re.IGNORECASE)
@@ -69,6 +69,16 @@ _SINGLE = frozenset({"ID", "TI", "SO", "YR", "VL", "NO", "PG", "DOI", "US", "AB"
 _LIST_TAGS = frozenset({"AU", "KY", "PT"})  # values split on ';'
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PUBMED = re.compile(r"\b(?:PUBMED|MEDLINE|PMID)\b:?\s*(\d{1,9})\b", re.IGNORECASE)
+
+
+def is_central_doi(value: str | None) -> bool:
+    """Whether a DOI is CENTRAL's own record DOI (``10.1002/central/CN-…``), not the article's.
+
+    CENTRAL exports write it in the DOI field; doi.org does not resolve it and two copies of one
+    trial (CENTRAL and Embase) never share it, so it is kept in ``extra`` and not used as the DOI.
+    """
+    doi = normalise_doi(value)
+    return doi is not None and doi.startswith("10.1002/central/")
 
 
 def looks_like_cochrane(head: str) -> bool:
@@ -266,6 +276,9 @@ def _to_record(
     types = _split_list(data.pop("PT", []))
     journal = one("SO")
     doi = one("DOI")
+    if is_central_doi(doi):  # names the CENTRAL record, not the article: no DOI to match on
+        data.setdefault("DOI", []).insert(0, str(doi))
+        doi = None
     record = Record(
         source=source,
         source_id=source_id,

@@ -55,6 +55,7 @@ from review.sources._common import (
     progress,
     unique_ids,
 )
+from review.sources.cochrane import is_central_doi
 
 __all__ = ["ENDNOTE_TYPES", "looks_like_endnote_xml", "read_endnote_xml", "stream_endnote_xml"]
 
@@ -352,15 +353,18 @@ def _to_record(
 
     doi_text = _text(find("electronic-resource-num"))
     doi = normalise_doi(doi_text)
-    if doi_text and doi is None:
+    if doi_text and (doi is None or is_central_doi(doi)):  # CENTRAL's record DOI is not the article's
         extra["electronic-resource-num"] = [doi_text]
+        doi = None
     work_types = [p.strip() for t in _texts(find_all("work-type")) for p in re.split(r";|\n", t) if p.strip()]
     publication_types = [t for t in work_types if normalise_doi(t) is None]
-    doi = doi or next((t for t in work_types if normalise_doi(t)), None)
+    doi = doi or next((t for t in work_types if normalise_doi(t) and not is_central_doi(t)), None)
 
     urls = _texts(find_all("urls/related-urls/url")) + _texts(find_all("urls/web-urls/url"))
     if doi is None:
-        doi = next((u for u in urls if "doi" in u.lower() and normalise_doi(u)), None)
+        doi = next(
+            (u for u in urls if "doi" in u.lower() and normalise_doi(u) and not is_central_doi(u)), None
+        )
 
     database = " ".join(
         _texts(elem.findall("remote-database-name")) + _texts(elem.findall("remote-database-provider"))

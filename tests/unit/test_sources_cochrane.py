@@ -144,3 +144,10 @@ def test_read_file_detects_the_format_and_refuses_cochrane_bibtex(tmp_path: Path
     bib.write_text("Record #1 of 1\n@article{S09,\nauthor = {Schwartzman, RJ},\n}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"BibTeX exports .* cannot be read"):
         read_file(bib, "central")
+
+
+def test_centrals_own_record_doi_is_not_the_articles() -> None:
+    result = _read("Record #1 of 1\nID: CN-01234567\nTI: A trial\nDOI: 10.1002/central/CN-01234567\n")
+    r = result.records[0]
+    assert r.doi is None and r.extra["cochrane"]["DOI"] == ["10.1002/central/CN-01234567"]
+    assert result.issues == []

@@ -147,3 +147,14 @@ def test_read_file_detects_endnote_xml_not_pubmed_xml() -> None:
     assert result.format == "endnote-xml" and result.entries == 5 and len(result.records) == 4
     # a record without an accession number gets a content key (the same entry keeps it in a fixed file)
     assert result.records[1].source_id.startswith("c:") and result.records[1].extra["id"] == "12"
+
+
+def test_centrals_own_record_doi_is_not_the_articles() -> None:
+    result = _read(
+        "<xml><records><record><titles><title>A trial</title></titles>"
+        "<electronic-resource-num>10.1002/central/CN-01234567</electronic-resource-num>"
+        "<urls><related-urls><url>https://www.cochranelibrary.com/central/doi/10.1002/central/CN-01234567/full</url>"
+        "</related-urls></urls></record></records></xml>"
+    )
+    r = result.records[0]
+    assert r.doi is None and r.extra["endnote"]["electronic-resource-num"] == ["10.1002/central/CN-01234567"]
