@@ -375,7 +375,8 @@ def _to_record(
     for note in notes:
         m = _PMID_NOTE.match(note)
         if m:
-            pmid = m.group(1)
+            pmid = pmid or m.group(1)
+    notes = [n for n in notes if not _PMID_NOTE.match(n)]  # the PMID is the record's (written back so)
     if pmid is None and accession:
         m = _PMID_NOTE.match(accession) or (
             _DIGITS.match(accession) if any(k in database for k in ("pubmed", "medline", "nlm")) else None

@@ -56,7 +56,7 @@ def test_book_section_corporate_author_and_pmid_note() -> None:
     assert r.source_id == f"{KEY}#2"  # no accession number: keyed by the file (content key later)
     assert r.record_type == "CHAP" and r.journal == "Textbook of Pain Medicine"
     assert r.authors == ("World Health Organization",)  # EndNote's trailing comma of a corporate author
-    assert r.pmid == "27001234"
+    assert r.pmid == "27001234" and "notes" not in r.extra  # the note was only the PMID
     assert r.extra["endnote"]["contributors/secondary-authors/author"] == ["Nakamura, T."]
     assert r.extra["endnote"]["publisher"] == ["Springer"]
 
