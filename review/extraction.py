@@ -959,6 +959,7 @@ class ArmPair:
     direction: str
     outcome_type: str
     rob_overall: str | None
+    md_scale: str | None = None  # MD rows: the scale the difference is on ("0-10"), for axis labels
 
 
 _KIND = {
@@ -1270,11 +1271,20 @@ def arm_pairs(
                             direction=_direction_note(domain, spec, spec.measure),
                             outcome_type=outcome_type,
                             rob_overall=rob.get((study, domain), rob.get((study, "all"))),
+                            md_scale=_md_scale(form, domain, rows_used[0]) if spec.measure == "MD" else None,
                         )
                     )
     if unused is not None:
         unused += _unused_rows(ctx, ext, studies, used)
     return pairs
+
+
+def _md_scale(form: Form, domain: str, row: Mapping[str, Any]) -> str | None:
+    """The scale a mean difference is on: the form's common scale for the domain (pain MDs are
+    rescaled to it), else the instrument's own range; None when neither is known."""
+    target = form.md_common_scale.get(domain)
+    lo, hi = target if target is not None else _instrument_info(form, row)[:2]
+    return f"{lo:g}-{hi:g}" if lo is not None and hi is not None else None
 
 
 def _unused_rows(

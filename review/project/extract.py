@@ -103,6 +103,7 @@ EFFECT_COLUMNS = (
     "rob_overall",
     "events1",
     "events2",
+    "md_scale",
 )
 
 COLUMN_NOTES = {
@@ -135,6 +136,8 @@ COLUMN_NOTES = {
     "events1": "Binary outcomes: participants with the event in arm 1 (empty for continuous rows).",
     "events2": "Binary outcomes: participants with the event in arm 2 (a study with no events, or only "
     "events, in both arms is not estimable for RR and OR and is left out of their pooling).",
+    "md_scale": "MD rows: the scale the difference is on (the form's common scale, e.g. 0-10 for pain, "
+    "else the instrument's range).",
 }
 
 FORMS_DIR = "extraction_forms"
@@ -741,6 +744,7 @@ def _effects(pairs: Sequence[ArmPair]) -> list[dict[str, Any]]:
                 "rob_overall": p.rob_overall,
                 "events1": int(p.data["ai"]) if "ai" in p.data else None,
                 "events2": int(p.data["ci"]) if "ci" in p.data else None,
+                "md_scale": p.md_scale,
             }
         )
     return rows

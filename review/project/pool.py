@@ -198,6 +198,14 @@ def _subgroup_text(rows: pd.DataFrame, columns: Sequence[str], method: str, hksj
     return "; ".join(out)
 
 
+def _md_unit(rows: pd.DataFrame, measure: str) -> str | None:
+    """'points on a 0-10 scale' for an MD whose studies share one scale (the axis label)."""
+    if measure != "MD" or "md_scale" not in rows.columns:
+        return None
+    scales = {str(v) for v in rows["md_scale"] if v is not None and not pd.isna(v) and str(v).strip()}
+    return f"points on a {scales.pop()} scale" if len(scales) == 1 and len(rows) else None
+
+
 def _rob_counts(rows: pd.DataFrame) -> dict[str, int | None]:
     """Studies with a RoB 2 overall judgement, and how many are 'high'. None when no study of
     the analysis was assessed: "0 high" would read as low risk when nobody has looked."""
@@ -348,6 +356,7 @@ def pool_effects(
                 control=control,
                 lower_is_better=outcome.lower_is_better,
                 illustrative=a["illustrative"],
+                unit=_md_unit(rows, measure),
             )
             a["forest"] = str(paths[0])
             if k >= 3:

@@ -360,6 +360,7 @@ def test_effect_table_equals_escalc_and_flags(proj: tuple[Project, list[int]], t
     md = escalc("MD", m1i=[2.68], sd1i=[sd1], n1i=[30], m2i=[5.45], sd2i=[2.6], n2i=[30])
     assert (sig["yi"], sig["vi"]) == (pytest.approx(md.yi[0], abs=1e-12), pytest.approx(md.vi[0], abs=1e-12))
     assert sig["window"] == "<= 2 weeks" and bool(sig["converted"]) and "6.5.2.2" in sig["conversion_method"]
+    assert sig["md_scale"] == "0-10"  # pain MDs are on the form's common 0-10 scale (the plot's axis says so)
     assert (
         sig["crps_criteria"] == "IASP 1994" and sig["crps_duration_months"] == 7.5 and not sig["illustrative"]
     )

@@ -329,3 +329,20 @@ def test_pool_says_when_extraction_disagreements_are_open(
     wb = load_workbook(tmp_path / "pooled" / "pooled_results.xlsx")
     cells = [str(c) for r in wb["Summary"].iter_rows(values_only=True) for c in r if c]
     assert any(c.startswith("NOT FINAL: 2 extraction disagreement(s)") for c in cells)
+
+
+def test_md_axis_names_its_scale(tmp_path: Path) -> None:
+    from review.protocol import Comparison, Outcome
+
+    frame = _frame().assign(md_scale="0-10")
+    (a,) = [
+        a
+        for a in pool_effects(
+            frame,
+            [Outcome(domain="pain", measure="MD", lower_is_better=True)],
+            [Comparison(label="IV ketamine vs placebo", intervention="iv_ketamine", controls=("placebo",))],
+            ["<= 2 weeks"],
+            plot_dir=tmp_path,
+        )
+    ]
+    assert "Mean difference (points on a 0-10 scale)" in Path(a["forest"]).with_suffix(".svg").read_text()
