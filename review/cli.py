@@ -7,6 +7,7 @@ in :func:`main` and printed as one line on stderr with exit status 1.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -327,18 +328,44 @@ def extract_table(directory: Path, out_dir: Path | None) -> None:
     _in_project(directory, write_effect_table, out_dir=out_dir)
 
 
+class _Number(click.ParamType):
+    """A number as copied from a paper: a decimal comma (5,5) or a typographic minus (−3) too."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        from review.extraction import number_text
+
+        text = number_text(str(value))
+        if text.count(",") == 1 and "." not in text:
+            if re.fullmatch(r"-?[1-9]\d{0,2},\d{3}", text):
+                self.fail(
+                    f"{value!r} could be a decimal comma or a thousands separator; type it with a decimal point"
+                )
+            text = text.replace(",", ".")
+        try:
+            return float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a number", param, ctx)
+
+
+_NUMBER = _Number()
+
+
 @cli.command()
 @click.argument("kind", type=click.Choice(["se", "ci", "median-iqr", "median-range", "median-iqr-range"]))
 @click.option("--n", type=int, required=True, help="Group size.")
-@click.option("--mean", type=float)
-@click.option("--se", type=float)
-@click.option("--low", type=float, help="Lower 95% confidence limit of the mean.")
-@click.option("--high", type=float, help="Upper 95% confidence limit of the mean.")
-@click.option("--median", type=float)
-@click.option("--q1", type=float)
-@click.option("--q3", type=float)
-@click.option("--min", "minimum", type=float)
-@click.option("--max", "maximum", type=float)
+@click.option("--mean", type=_NUMBER)
+@click.option("--se", type=_NUMBER)
+@click.option("--low", type=_NUMBER, help="Lower 95% confidence limit of the mean.")
+@click.option("--high", type=_NUMBER, help="Upper 95% confidence limit of the mean.")
+@click.option("--median", type=_NUMBER)
+@click.option("--q1", type=_NUMBER)
+@click.option("--q3", type=_NUMBER)
+@click.option("--min", "minimum", type=_NUMBER)
+@click.option("--max", "maximum", type=_NUMBER)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def convert(kind: str, n: int, as_json: bool, **values: float | None) -> None:
     """Mean and SD of one group from its reported summary statistics (Cochrane Handbook 6.5.2)."""

@@ -218,3 +218,21 @@ def test_sd_from_p_value_of_a_t_test() -> None:
     ):
         with pytest.raises(InputError, match=fragment):
             sd_from_p(*args)
+
+
+def test_convert_command_reads_numbers_as_copied_from_a_paper(capsys: pytest.CaptureFixture[str]) -> None:
+    """A decimal comma and a typographic minus (U+2212) as a PDF prints them; an ambiguous
+    '1,000' is refused with one line rather than read as 1."""
+    import json
+
+    from review.cli import main
+
+    main(["convert", "ci", "--n", "60", "--low", "\u22121,5", "--high", "0,5", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["mean"] == pytest.approx(-0.5)
+    assert out["sd"] == pytest.approx(math.sqrt(60) * 2 / (2 * 1.959963984540054), rel=1e-9)
+    with pytest.raises(SystemExit) as bad:
+        main(["convert", "se", "--n", "30", "--mean", "1,000", "--se", "1"])
+    assert bad.value.code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "thousands separator" in err[0]
