@@ -67,6 +67,7 @@ CSV_COLUMNS = (
     "forest",
     "funnel",
     "not_estimable",
+    "warning",
 )
 EGGER_MIN_K = 10  # Cochrane Handbook 13.3.5.4: tests for funnel asymmetry need >= 10 studies
 
@@ -338,6 +339,15 @@ def pool_effects(
             a["egger_pval"] = egger_test(yi, vi, method, hksj).pval
         a["moderator_text"] = _moderator_text(rows, moderators, method, hksj, ratio)
         a["subgroup_text"] = _subgroup_text(rows, subgroups, method, hksj)
+        types = set(rows["outcome_type"].astype(str)) if "outcome_type" in rows.columns else set()
+        if measure == "SMD" and {"final", "change"} <= types:
+            # Cochrane Handbook 10.5.2: an SMD of change scores and one of final values measure
+            # different SDs and should not be pooled together; show the split as a subgroup test.
+            split = _subgroup_text(rows, ["outcome_type"], method, hksj)
+            a["warning"] = (
+                "final values and change scores pooled together as SMDs: not comparable (Cochrane "
+                "Handbook 10.5.2); pool them separately or as MD" + (f" [{split}]" if split else "")
+            )
         if plot_dir is not None:
             name = _slug(outcome.domain, comp.label, window)
             title = f"{outcome.description or outcome.domain}: {comp.label}, {window}"
@@ -398,6 +408,8 @@ def _certainty(a: dict[str, Any]) -> str:
         parts.append(f"Egger P = {a['egger_pval']:.3f}")
     if a.get("illustrative"):
         parts.append("ILLUSTRATIVE")
+    if a.get("warning"):
+        parts.append("WARNING: " + str(a["warning"]).split(" [", 1)[0])
     return "; ".join(parts)
 
 

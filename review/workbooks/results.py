@@ -42,6 +42,7 @@ OUTCOME_COLUMNS: tuple[tuple[str, str, float, str | None], ...] = (
     ("subgroup_text", "Subgroup difference", 30, None),
     ("illustrative", "Illustrative data", 11, None),
     ("studies", "Studies", 50, None),
+    ("warning", "Warning", 40, None),
     ("forest", "Forest plot", 40, None),
 )
 

@@ -346,3 +346,25 @@ def test_md_axis_names_its_scale(tmp_path: Path) -> None:
         )
     ]
     assert "Mean difference (points on a 0-10 scale)" in Path(a["forest"]).with_suffix(".svg").read_text()
+
+
+def test_smd_of_final_values_and_change_scores_is_flagged(tmp_path: Path) -> None:
+    """Cochrane Handbook 10.5.2: SMDs of change scores and of final values are not comparable."""
+    from review.protocol import Comparison, Outcome
+
+    rows = [
+        _row(
+            s, "IV ketamine vs placebo", "iv_ketamine", "function", "<= 2 weeks", "SMD", y, v, outcome_type=t
+        )
+        for s, y, v, t in (("A", 0.4, 0.1, "final"), ("B", 0.2, 0.12, "final"), ("C", 0.9, 0.2, "change"))
+    ]
+    args = (
+        [Outcome(domain="function", measure="SMD", lower_is_better=False)],
+        [Comparison(label="IV ketamine vs placebo", intervention="iv_ketamine", controls=("placebo",))],
+        ["<= 2 weeks"],
+    )
+    (a,) = pool_effects(pd.DataFrame(rows), *args)
+    assert "Cochrane Handbook 10.5.2" in a["warning"] and "outcome_type: Q =" in a["warning"]
+    assert "WARNING: final values and change scores" in a["certainty_text"]
+    (b,) = pool_effects(pd.DataFrame(rows[:2]), *args)
+    assert not b.get("warning")
