@@ -439,6 +439,15 @@ def _csv_items(
         cells = row + [""] * (len(header) - len(row))
         if layout.own_export:
             cells = [_unguard(c) for c in cells]
+        else:
+            for col, cell in enumerate(cells):
+                if cell.startswith("="):
+                    cells[col] = _formula_text(cell)
+                    shown = f"its text {cells[col]!r} was used" if cells[col] != cell else "kept as it is"
+                    column = header[col] if col < len(header) else f"cell {col + 1}"
+                    issues.append(
+                        Issue(line, "warning", f"row {position}: {column} holds an Excel formula; {shown}")
+                    )
         used = set(fixed)
 
         def cell_value(field: str, cells: list[str] = cells, used: set[int] = used) -> str | None:
@@ -514,6 +523,16 @@ def _csv_items(
             issues.append(Issue(line, "warning", f"row {position} has no title; imported anyway"))
         yield Item(record, position, line)
     issues.sort(key=lambda i: (i.line is None, i.line or 0))
+
+
+_HYPERLINK = re.compile(r'^=\s*HYPERLINK\(\s*"([^"]*)"\s*(?:[,;]\s*"([^"]*)"\s*)?\)\s*$', re.IGNORECASE)
+
+
+def _formula_text(cell: str) -> str:
+    """What an Excel ``=HYPERLINK("url","text")`` cell shows (its text, else its link); other
+    formulas are kept as they are."""
+    m = _HYPERLINK.match(cell)
+    return (m.group(2) or m.group(1)) if m else cell
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

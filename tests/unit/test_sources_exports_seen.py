@@ -155,3 +155,22 @@ def test_csv_quirks_of_scopus_pubmed_and_excel(tmp_path: Path) -> None:
         "107-15",
         ("Schwartzman RJ", "Alexander GM"),
     )
+
+
+def test_an_excel_hyperlink_formula_gives_its_text_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "formula.csv"
+    path.write_text(
+        "title,doi\r\n"
+        'Ketamine,"=HYPERLINK(""https://doi.org/10.1016/j.pain.2009.08.015"",""10.1016/j.pain.2009.08.015"")"\r\n'
+        "=1+1,10.1111/pme.12001\r\n",
+        encoding="utf-8",
+    )
+    result = read_file(path, "x")
+    assert [(r.title, r.doi) for r in result.records] == [
+        ("Ketamine", "10.1016/j.pain.2009.08.015"),
+        ("=1+1", "10.1111/pme.12001"),
+    ]
+    assert [str(i) for i in result.issues] == [
+        "line 2: row 1: doi holds an Excel formula; its text '10.1016/j.pain.2009.08.015' was used",
+        "line 3: row 2: title holds an Excel formula; kept as it is",
+    ]
