@@ -146,11 +146,16 @@ def import_(directory: Path, file: Path, source: str, fmt: str) -> None:
 
     with open_project(directory) as project:
         result = import_file(project, file, source=source, fmt=fmt)
-    shown = 50  # every issue is kept in the store; a flood of them is cut short on screen
-    for warning in result.warnings[:shown]:
-        _say(warning if warning.startswith("error: ") else f"warning: {warning}")
-    if len(result.warnings) > shown:
-        _say(f"... and {len(result.warnings) - shown} more, kept with import {result.import_id} in the store")
+    # every error is shown; a flood of warnings is cut short (all are in result.issues_file)
+    errors = [w for w in result.warnings if w.startswith("error: ")]
+    warnings = [w for w in result.warnings if not w.startswith("error: ")]
+    shown = 50
+    for line in errors + [f"warning: {w}" for w in warnings[:shown]]:
+        _say(line)
+    if len(warnings) > shown:
+        _say(f"... and {len(warnings) - shown} more warnings")
+    if result.issues_file is not None:
+        _say(f"all {len(result.warnings)} warnings and errors of this import: {result.issues_file}")
     _say(result.summary())
     if result.new_file and result.errors:
         _say(

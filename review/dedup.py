@@ -582,6 +582,8 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
     doi = normalise_doi(str(f["doi"] or "")) or ""
     # versions of a Cochrane review (.pub2, .pub3) are one review (Rathbone 2015; bib-dedupe)
     doi = _COCHRANE_PUB.sub("", doi)
+    if doi.startswith("10.1002/central/"):
+        doi = ""  # CENTRAL's DOI of its own record (CN-...), never the article's: no veto, no key
     cochrane = _COCHRANE_ID.search(" ".join(str(x) for x in (pages, doi, volume, issue, raw_title) if x))
     pmid = normalise_pmid(str(f["pmid"] or "")) or ""
     source = str(f["source"] or "").lower()

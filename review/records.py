@@ -52,7 +52,7 @@ COLUMNS: dict[str, str] = {
 LIST_COLUMNS: frozenset[str] = frozenset({"authors", "keywords", "publication_types"})
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
-_DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_SHAPE = re.compile(r"10\.\d{4,9}/[^\s\"]+")  # a quote ends it: no DOI holds one
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 
 

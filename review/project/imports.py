@@ -9,6 +9,7 @@ CSV for Zotero/EndNote, with their source notes (an illustrative record stays la
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class ImportResult:
     new_file: bool
     issues: list[Issue] = field(default_factory=list)
     resumed: bool = False
+    issues_file: Path | None = None
 
     @property
     def import_id(self) -> int:
@@ -197,6 +199,7 @@ def import_file(
         entries=stream.entries,
         issues=[(i.line, i.severity, i.message) for i in stream.issues],
     )
+    issues = stream.issues if new_file else []
     return ImportResult(
         file=path,
         source=source,
@@ -207,9 +210,21 @@ def import_file(
         records_new=run.records_new if new_file else 0,
         run=run,
         new_file=new_file,
-        issues=stream.issues if new_file else [],
+        issues=issues,
         resumed=pending.stored > 0,
+        issues_file=_write_issues(project, run.id, path, issues) if issues else None,
     )
+
+
+def _write_issues(project: Project, import_id: int, path: Path, issues: list[Issue]) -> Path:
+    """Every warning and error of an import as a CSV a person can sort (the screen shows the first)."""
+    out = project.output_dir / "imports" / f"import-{import_id}-issues.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "line", "severity", "message"])
+        writer.writerows([path.name, i.line, i.severity, i.message] for i in issues)
+    return out
 
 
 def _store_batch(project: Project, pending_id: int, batch: list[Item]) -> int:

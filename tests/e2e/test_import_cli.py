@@ -129,7 +129,12 @@ def test_many_warnings_are_cut_short_on_screen(project: Path, tmp_path: Path) ->
     path.write_text("".join(f"TY  - GEN\nAU  - Person {i}\nER  - \n" for i in range(80)), encoding="utf-8")
     code, _, err = _run("import", str(project), str(path), "--source", "x")
     assert code == 0
-    assert err.count("no title") == 50 and "... and 30 more, kept with import 1 in the store" in err
+    assert err.count("no title") == 50 and "... and 30 more warnings" in err
+    listed = project / "output" / "imports" / "import-1-issues.csv"
+    assert f"all 80 warnings and errors of this import: {listed}" in err
+    with listed.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 80 and rows[79]["line"] == "238" and "no title" in rows[79]["message"]
     assert _status(project)["records"] == 80
 
 

@@ -178,6 +178,12 @@ def test_look_alikes_are_not_merged(a: dict[str, object], b: dict[str, object]) 
     assert groups[0] != groups[1]
 
 
+def test_a_central_record_doi_is_not_the_articles() -> None:
+    central = rec(doi="10.1002/central/CN-00712345", journal="Pain", pages="107-115")
+    assert verdict(rec(), central) == "same"
+    assert verdict(central, rec(doi="10.1002/central/CN-00799999", title="Magnesium for CRPS")) == "different"
+
+
 def test_normal_title_drops_notes_and_language_tags() -> None:
     assert normal_title("Efficacy of batroxobin. [Chinese]") == normal_title("Efficacy of batroxobin")
     assert normal_title("HPV testing in screening. [Review] [72 refs]") == "hpv testing in screening"

@@ -18,6 +18,13 @@ from review.records import COLUMNS, Record, normalise_doi, normalise_pmid, norma
         ("doi: 10.3390/ph17060811.", "10.3390/ph17060811"),
         ("  DOI 10.1002/14651858.CD009416.pub3 ", "10.1002/14651858.cd009416.pub3"),
         ("10.1016/S0304-3959(09)00368-6", "10.1016/s0304-3959(09)00368-6"),
+        # the inside of an Excel HYPERLINK formula: a quote ends the DOI
+        ('10.1016/j.pain.2009.08.015","10.1016/j.pain.2009.08.015")', "10.1016/j.pain.2009.08.015"),
+        # SICI DOIs hold angle brackets and semicolons
+        (
+            "10.1002/(SICI)1097-4636(199812)43:4<448::AID-JBM14>3.0.CO;2-8",
+            "10.1002/(sici)1097-4636(199812)43:4<448::aid-jbm14>3.0.co;2-8",
+        ),
         ("", None),
         ("not a doi", None),
         (None, None),
