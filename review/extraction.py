@@ -707,6 +707,19 @@ def _cross_check(form: Form, ctx: Context, ext: Extraction, sheets: Mapping[str,
             cell(o_sheet, key, "scale_max", f"scale maximum ({hi:g}) must be above the minimum ({lo:g})")
             lo = hi = None
         stat = row["stat_type"]
+        if dom is not None and (stat in BINARY_STATS) != (dom.measure in ("RR", "OR", "RD")):
+            kinds = (
+                "events/N or percent/N"
+                if dom.measure in ("RR", "OR", "RD")
+                else "a statistic of a continuous outcome (mean/SD, mean/SE, median/IQR...)"
+            )
+            cell(
+                o_sheet,
+                key,
+                "stat_type",
+                f"the protocol pools {domain} as {dom.measure}, so its rows need {kinds}, not {stat}",
+            )
+            continue
         for need in STAT_TYPES[stat]:
             if need not in row:
                 cell(o_sheet, key, need, f"{stat} needs {need}")
@@ -1007,6 +1020,16 @@ def _check_p_rows(o_sheet: SheetSpec, ext: Extraction, sheets: Mapping[str, RawS
                     "it is one P value for the difference between them",
                 )
             )
+        elif all(r.get("mean") is not None and r.get("p_between") is not None for r in rows):
+            arm_rows = ext.entity("arm")
+            ns = [r.get("n") or arm_rows.get((r["study"], r["arm"]), {}).get("n_randomised") for r in rows]
+            n1, n2 = ns
+            try:
+                if n1 is None or n2 is None:
+                    raise InputError(f"{stat} needs n (or the arm's n randomised) in both arms")
+                sd_from_p(int(n1), rows[0]["mean"], int(n2), rows[1]["mean"], rows[0]["p_between"])
+            except InputError as exc:
+                out.append(Problem(o_sheet.name, ext.rows_at.get(("outcome", keys[1])), column, str(exc)))
     return out
 
 

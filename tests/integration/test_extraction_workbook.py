@@ -672,6 +672,7 @@ def test_sd_from_the_p_value_between_two_arms(proj: tuple[Project, list[int]], t
             "compares two arms, but Sigtermans 2009 has 1",
         ),
         ({"p_between": 0}, "P value must be between 0 and 1"),
+        ({"mean": 2.68}, "the two means are equal"),  # refused on import, not when pooling
     ],
 )
 def test_a_p_value_that_cannot_give_the_sd_is_named(
