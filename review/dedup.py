@@ -51,6 +51,7 @@ Pairs with good but not conclusive evidence are returned as 'uncertain' for a pe
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import multiprocessing as mp
@@ -214,8 +215,8 @@ _CITED = (
 _COCHRANE_ID = re.compile(r"\b(CD\d{6})\b", re.IGNORECASE)
 _COCHRANE_PUB = re.compile(r"(?<=14651858\.cd\d{6})\.pub\d+$")
 _EXCEL_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
-#: How much of an abstract is kept for matching: enough to tell two texts apart, small at 100k records.
-_ABSTRACT_CHARS = 400
+#: Shortest normalised abstract whose fingerprint identifies a text (shorter ones are boilerplate).
+_ABSTRACT_MIN = 200
 _JOURNAL_WORD = re.compile(r"\b(?:journal|zeitschrift|revue|revista|rivista|tijdschrift)\b", re.IGNORECASE)
 _PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?", re.IGNORECASE)
 _PAGE_NUM = re.compile(r"[A-Za-z]*\d+[A-Za-z]?")
@@ -424,31 +425,50 @@ def journal_match(a: Sequence[str], b: Sequence[str]) -> float:
     return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100.0
 
 
+_MEETING_WORDS = frozenset({"conference", "congress", "symposium", "workshop", "meeting", "colloquium"})
+_PROCEEDINGS_WORDS = frozenset({"proceedings", "proc", "annual", "edition"})
+
+
 def _acronym_of(full: Sequence[str], other: Sequence[str]) -> bool:
-    """True when a word of ``other`` is the acronym of a run of 3+ words of ``full``: each word
-    gives its first one to three letters, in order ('Hawaii International Conference on System
-    Sciences' ~ 'HICSS 2018', 'Americas Conference on Information Systems' ~ 'AMCIS 2017')."""
+    """True when ``other`` is an acronym of a run of 3+ words of ``full``: their initials
+    ('Hawaii International Conference on System Sciences' ~ 'HICSS 2018'), or for a meeting up
+    to three letters a word ('Americas Conference on Information Systems' ~ 'AMCIS 2017
+    Proceedings'). ``other`` must be the acronym alone (years and 'proceedings' aside) or, for a
+    meeting's whole name, an acronym of 4+ letters leading or ending ``other`` ('ICIS:
+    Transforming Society ...', '..., AMCIS'). Without these
+    limits ordinary words are spelled from long names ('acta' from 'Asian Cardiovascular and
+    Thoracic Annals', 'pain' from 'Proceedings of ACM International ...')."""
     words = [w for w in full if not w[0].isdigit()]
-    acronyms = {w for w in other if 3 <= len(w) <= 8 and w.isalpha()}
-    return len(words) >= 3 and any(
-        _spelled_by(acronym, words, i) >= 3
-        for acronym in acronyms
-        for i in range(len(words))
-        if words[i][0] == acronym[0]
-    )
+    rest = [w for w in other if w.isalpha() and w not in _PROCEEDINGS_WORDS]
+    if len(words) < 3 or not rest:
+        return False
+    alone = len(rest) == 1
+    for acronym in {rest[0], rest[-1]}:
+        if not (3 if alone else 4) <= len(acronym) <= 8:
+            continue
+        for i, word in enumerate(words if alone else words[:1]):  # beside a theme: the whole name
+            if word[0] != acronym[0]:
+                continue
+            initials = _spelled_by(acronym, words, i, 1)
+            if initials >= 3 and (alone or _MEETING_WORDS.intersection(words[i : i + initials])):
+                return True
+            used = _spelled_by(acronym, words, i, 3)
+            if used >= 3 and _MEETING_WORDS.intersection(words[i : i + used]):
+                return True
+    return False
 
 
-def _spelled_by(acronym: str, words: Sequence[str], start: int) -> int:
-    """Fewest words from ``words[start]`` on whose prefixes (1-3 letters each, no word skipped)
-    spell ``acronym`` exactly; 0 when they cannot."""
+def _spelled_by(acronym: str, words: Sequence[str], start: int, longest: int) -> int:
+    """Fewest words from ``words[start]`` on whose prefixes (1 to ``longest`` letters each, no
+    word skipped) spell ``acronym`` exactly; 0 when they cannot."""
     if start >= len(words):
         return 0
     word, best = words[start], 0
-    for n in range(1, min(3, len(word), len(acronym)) + 1):
+    for n in range(1, min(longest, len(word), len(acronym)) + 1):
         if not acronym.startswith(word[:n]):
             break  # a longer prefix of the word cannot match either
         rest = acronym[n:]
-        more = _spelled_by(rest, words, start + 1) if rest else 0
+        more = _spelled_by(rest, words, start + 1, longest) if rest else 0
         if rest and not more:
             continue
         best = more + 1 if not best else min(best, more + 1)
@@ -484,7 +504,7 @@ class Prepared:
     multi_page: bool  # the pages span more than one page (an article, not an abstract)
     notice: str = ""  # a correction notice: the normalised title of the paper it names
     cited: tuple[str, str] = ("", "")  # a correction notice: the volume and first page it cites
-    abstract: str = ""  # the start of the normalised abstract (see _ABSTRACT_CHARS)
+    abstract: str = ""  # fingerprint of the whole normalised abstract ('' if absent or short)
     named_journal: bool = False  # the venue calls itself a journal ('Journal of ...', '... Journal')
 
 
@@ -622,7 +642,7 @@ def prepare(row: Record | Mapping[str, Any]) -> Prepared:
         pubmed=source == "pubmed" or bool(pmid),
         notice=notice,
         cited=(cited_volume, cited_page),
-        abstract=_fold(str(f["abstract"]))[:_ABSTRACT_CHARS] if f["abstract"] else "",
+        abstract=_abstract_key(f["abstract"]),
         named_journal=bool(_JOURNAL_WORD.search(journal_main)),
     )
 
@@ -756,27 +776,37 @@ def _length(p: Prepared) -> int:
     return _int(_digits(p.last_page)) - _int(p.page_digits)
 
 
+def _abstract_key(abstract: Any) -> str:
+    """A fingerprint of the whole abstract after normalising case, punctuation and markup."""
+    text = _fold(str(abstract)) if abstract else ""
+    return (
+        hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+        if len(text) >= _ABSTRACT_MIN
+        else ""
+    )
+
+
 def _reprinted(a: Prepared, b: Prepared) -> bool:
     """One article printed twice by its journal (a production error put right in a later issue).
 
-    The text is the same, so everything but its place is: the title, the authors in order (two
-    or more), the journal, the abstract (both present and long) and the number of pages; the
-    years are at most one apart. Different papers that share a title (editorials, 'Part 2',
-    a conference paper and its journal version) differ in abstract, journal or length.
+    The text is the same, so everything but its place is: the title (with the same numbers:
+    'Part 1' and 'Part 2' are two papers), the authors in order (two or more), the journal, the
+    whole abstract (both present and long) and the number of pages; the years are at most one
+    apart and PubMed, if it lists both, gives them one PMID. Separate reports of one trial share
+    background text, not their whole abstract.
     """
-    if not (a.abstract and b.abstract and a.multi_page and b.multi_page):
+    if not (a.abstract and a.abstract == b.abstract and a.multi_page and b.multi_page):
         return False
     if a.year is None or b.year is None or abs(a.year - b.year) > 1:
         return False
     return (
-        len(a.abstract) >= 200
-        and len(b.abstract) >= 200
+        not (a.pmid and b.pmid and a.pmid != b.pmid)
+        and a.numbers == b.numbers
         and len(a.surnames) >= 2
         and a.surnames == b.surnames
         and _length(a) == _length(b)
         and fuzz.ratio(a.title, b.title) >= 98
         and journal_match(a.journal, b.journal) >= 0.8
-        and fuzz.ratio(a.abstract, b.abstract) >= 97
     )
 
 

@@ -152,6 +152,9 @@ def import_file(
         )
         source = spelt
     pending = store.pending_import(scan.sha256)
+    if pending is not None and pending.source != source and pending.source.casefold() == source.casefold():
+        store.respell_pending(pending.id, source)  # begun as 'scopus', the project now says 'Scopus'
+        pending = store.pending_import(scan.sha256)
     if pending is not None and source and pending.source != source:
         raise InputError(
             f"an import of this file as {pending.source!r} began on {pending.started_at} and was not "

@@ -168,8 +168,21 @@ class ImportStoreMixin(StoreBase):
         return row, True
 
     def record_sources(self) -> list[str]:
-        """The source names the project's records have, as spelt when stored."""
-        return [str(r[0]) for r in self.conn.execute("SELECT DISTINCT source FROM records ORDER BY source")]
+        """The source names the project's records have, as spelt when stored, then those of
+        imports not finished yet (their records are stored under that spelling when they are)."""
+        rows = self.conn.execute(
+            "SELECT source FROM (SELECT DISTINCT source, 0 AS pending FROM records "
+            "UNION SELECT DISTINCT source, 1 FROM import_pending) GROUP BY source ORDER BY MIN(pending), source"
+        )
+        return [str(r[0]) for r in rows]
+
+    def respell_pending(self, pending_id: int, source: str) -> None:
+        """Give an unfinished import the project's spelling of its source (same name, other case)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE import_pending SET source = ? WHERE id = ?", (source, pending_id))
+            conn.execute(
+                "UPDATE import_pending_records SET source = ? WHERE pending_id = ?", (source, pending_id)
+            )
 
     def pending_import(self, file_hash: str) -> PendingImport | None:
         """The unfinished import of the file with this SHA-256, or None."""

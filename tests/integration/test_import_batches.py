@@ -188,15 +188,20 @@ def test_interrupted_import_is_completed_by_running_it_again(
     assert got == want  # one run, the right counts, no duplicates
 
 
+def _crash_half_way(project: Project, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import ``export`` as 'embase' and crash in its second batch (the first is kept)."""
+    with monkeypatch.context() as patch:
+        _fail_in_second_batch(patch, "crash")
+        with pytest.raises(RuntimeError):
+            import_file(project, export, "embase", batch_size=4)
+
+
 def test_an_unfinished_import_is_completed_under_its_own_source(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = _project(tmp_path, "p")
     try:
-        with monkeypatch.context() as patch:
-            _fail_in_second_batch(patch, "crash")
-            with pytest.raises(RuntimeError):
-                import_file(project, export, "embase", batch_size=4)
+        _crash_half_way(project, export, monkeypatch)
         with pytest.raises(InputError, match=r"as 'embase' began on .* import it again with --source embase"):
             import_file(project, export, "scopus", batch_size=4)
         import_file(project, export, "embase", batch_size=4)
@@ -205,6 +210,41 @@ def test_an_unfinished_import_is_completed_under_its_own_source(
     finally:
         project.close()
     assert run.source == "embase" and sources == {"embase"}
+
+
+def test_an_unfinished_import_takes_the_spelling_the_project_settled_on_later(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Begun as 'embase' and interrupted; another file then makes 'Embase' the project's name."""
+    project = _project(tmp_path, "p")
+    other = tmp_path / f"other{export.suffix}"
+    other.write_text(_ris(6) if export.suffix == ".ris" else _csv(6), encoding="utf-8", newline="")
+    try:
+        _crash_half_way(project, export, monkeypatch)
+        # the unfinished import's spelling is the project's until another is stored
+        assert import_file(project, other, "EMBASE").source == "embase"
+        done = import_file(project, export, "Embase", batch_size=4)
+        sources = {r.source for r in project.store.get_records().values()}
+        runs = project.store.import_runs()
+    finally:
+        project.close()
+    assert done.new_file and done.resumed
+    assert sources == {"embase"} and [r.source for r in runs] == ["embase", "embase"]
+
+
+def test_an_unfinished_import_is_respelt_when_records_came_in_another_way(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records stored as 'Embase' (not by import) while an import as 'embase' waits: one name."""
+    project = _project(tmp_path, "p")
+    try:
+        _crash_half_way(project, export, monkeypatch)
+        project.store.add_records([Record(source="Embase", source_id="E1", title="Mirror therapy in CRPS")])
+        done = import_file(project, export, "embase", batch_size=4)
+        sources = {r.source for r in project.store.get_records().values()}
+    finally:
+        project.close()
+    assert done.new_file and done.resumed and done.source == "Embase" and sources == {"Embase"}
 
 
 def test_records_already_in_the_store_are_not_new(export: Path, tmp_path: Path) -> None:

@@ -99,6 +99,15 @@ def test_journal_abbreviations_and_acronyms() -> None:
     assert journal_match(words("Amcis 2017 Proceedings"), amcis) == 1.0
     assert journal_match(words("ECIS 2017"), amcis) < 0.5
     assert journal_match(words("ICIS"), words("European Conference on Information Systems")) < 0.5
+    icis = words("International Conference on Information Systems")
+    assert journal_match(words("ICIS : Transforming Society with Digital Innovation"), icis) == 1.0
+    # ordinary words are no acronyms of a long name
+    assert journal_match(words("Critical Care"), words("Current Atherosclerosis Reports")) < 0.5
+    assert journal_match(words("Acta Pharmacol Sin"), words("Asian Cardiovascular and Thoracic Annals")) < 0.5
+    acm = words(
+        "Proceedings of the 25th ACM International Conference on Information and Knowledge Management"
+    )
+    assert journal_match(words("Pain"), acm) < 0.5
 
 
 def test_one_conference_paper_under_two_names_of_its_proceedings() -> None:
@@ -321,6 +330,31 @@ def test_an_article_the_journal_printed_twice_is_one_publication() -> None:
     assert verdict(first, {**again, "journal": "Anesthesia and Analgesia"}) == "different"
     assert verdict(first, {**again, "abstract": None}) == "different"  # no text to compare
     assert verdict(first, {**again, "authors": "Schwartzman, R J; Grothusen, J R"}) == "different"
+
+
+def test_two_reports_of_one_trial_are_no_reprint() -> None:
+    """Same background text, authors, journal and length; another part, follow-up or ending."""
+    methods = ABSTRACT.split("Results:")[0]
+    part1 = rec(title="Ketamine for CRPS, part 1: pain", abstract=ABSTRACT, doi="10.1016/j.pain.2009.1")
+    part2 = rec(
+        title="Ketamine for CRPS, part 2: pain",
+        year="2010",
+        volume="148",
+        pages="56-64",
+        abstract=ABSTRACT,
+        doi="10.1016/j.pain.2010.2",
+    )
+    assert verdict(part1, part2) == "different"
+    later = {
+        **part2,
+        "title": part1["title"],
+        "abstract": methods + "Results: at two years pain had returned.",
+    }
+    assert verdict(part1, later) == "different"  # same first 300 letters, another result
+    # two PMIDs are two PubMed entries: such a pair is not taken for a reprint
+    same_text = {**part2, "title": part1["title"]}
+    assert verdict(part1, same_text) == "same"
+    assert verdict({**part1, "pmid": "19000001"}, {**same_text, "pmid": "20000002"}) == "different"
 
 
 def test_find_duplicates_groups_and_keeps_pubmed_record() -> None:
