@@ -73,8 +73,14 @@ def status(directory: Path, as_json: bool) -> None:
     if as_json:
         _json(counts)
     else:
+        unfinished = counts.pop("unfinished_imports")
         for key, value in counts.items():
             click.echo(f"{key:>16}: {value}")
+        for p in unfinished:
+            click.echo(
+                f"unfinished import: {p['file']} as {p['source']!r}, begun {p['started_at']} "
+                f"({p['entries_kept']} entries kept): run `review import` on it again to complete it"
+            )
 
 
 # --- search --------------------------------------------------------------------------------

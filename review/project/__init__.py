@@ -121,4 +121,9 @@ def project_status(project: Project) -> dict[str, Any]:
         "unique_records": store.unique_record_count(),
         "protocol": project.protocol.id,
         "project_id": project.project_id,
+        # interrupted imports: nothing of them is in the project until the import is run again
+        "unfinished_imports": [
+            {"file": p.file_name, "source": p.source, "entries_kept": p.stored, "started_at": p.started_at}
+            for p in store.pending_imports()
+        ],
     }

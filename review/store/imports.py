@@ -194,6 +194,15 @@ class ImportStoreMixin(StoreBase):
         ).fetchone()
         return None if row is None else PendingImport(*row)
 
+    def pending_imports(self) -> list[PendingImport]:
+        """Every import begun and not finished (interrupted), oldest first."""
+        rows = self.conn.execute(
+            "SELECT p.id, p.file_hash, p.source, p.format, p.file_name, p.started_at, "
+            "(SELECT COUNT(*) FROM import_pending_records r WHERE r.pending_id = p.id) "
+            "FROM import_pending p ORDER BY p.id"
+        ).fetchall()
+        return [PendingImport(*row) for row in rows]
+
     def start_import(self, *, file_hash: str, source: str, fmt: str, file_name: str) -> PendingImport:
         """Begin importing a file in batches, or return its unfinished import to complete it."""
         with self.transaction() as conn:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from review.errors import InputError, ReviewError
-from review.project import Project, init_project
+from review.project import Project, init_project, project_status
 from review.project.imports import import_file
 from review.records import Record
 from review.sources import RecordStream, read_file, stream_file
@@ -202,11 +202,15 @@ def test_an_unfinished_import_is_completed_under_its_own_source(
     project = _project(tmp_path, "p")
     try:
         _crash_half_way(project, export, monkeypatch)
+        (unfinished,) = project_status(project)["unfinished_imports"]
+        assert unfinished["file"] == export.name and unfinished["source"] == "embase"
+        assert unfinished["entries_kept"] == 4
         with pytest.raises(InputError, match=r"as 'embase' began on .* import it again with --source embase"):
             import_file(project, export, "scopus", batch_size=4)
         import_file(project, export, "embase", batch_size=4)
         (run,) = project.store.import_runs()
         sources = {r.source for r in project.store.get_records().values()}
+        assert project_status(project)["unfinished_imports"] == []
     finally:
         project.close()
     assert run.source == "embase" and sources == {"embase"}
