@@ -264,7 +264,7 @@ def _reml_ll(y: Floats, v: Floats, X: Floats, tau2: float) -> float:
     return float(-0.5 * np.sum(np.log(v + tau2)) - 0.5 * logdet - 0.5 * (y @ Py))
 
 
-def _tau2_reml(y: Floats, v: Floats, X: Floats) -> float:
+def _tau2_reml(y: Floats, v: Floats, X: Floats, stepadj: float = 1.0) -> float:
     """Restricted maximum-likelihood tau² by Fisher scoring (Viechtbauer 2005, eq. 12).
 
     Exactly metafor's iteration: start from the Hedges (HE) estimate, update
@@ -272,7 +272,7 @@ def _tau2_reml(y: Floats, v: Floats, X: Floats) -> float:
     changes tau² by less than 1e-10 (the threshold the reference values were made with; where
     the likelihood is flat near 0 the scoring creeps, and stopping by the same rule is what
     makes the numbers agree). As metafor, falls back to 0 if the restricted likelihood is
-    higher there.
+    higher there. ``stepadj`` shortens every step (metafor ``control=list(stepadj=)``).
     """
     k, p = X.shape
     ones = np.ones(k)
@@ -289,6 +289,7 @@ def _tau2_reml(y: Floats, v: Floats, X: Floats) -> float:
         adj = (float(Py @ Py) - tr_p) / tr_pp
         if not np.isfinite(adj):
             adj = 0.0
+        adj *= stepadj
         while tau2 + adj < 0:
             adj /= 2.0
         tau2 = tau2 + adj
@@ -300,14 +301,27 @@ def _tau2_reml(y: Floats, v: Floats, X: Floats) -> float:
     return max(0.0, tau2)
 
 
-def _estimate_tau2(method: str, y: Floats, v: Floats, X: Floats) -> float:
+#: Note added when REML needed shortened steps (metafor stops with an error there by default).
+REML_HALF_STEPS = (
+    "REML: Fisher scoring oscillated with full steps, so steps were halved (metafor "
+    "control=list(stepadj=0.5), the remedy its help gives; metafor's default stops with an error)"
+)
+
+
+def _estimate_tau2(method: str, y: Floats, v: Floats, X: Floats, notes: list[str] | None = None) -> float:
     if method == "FE" or y.size == 1:
         return 0.0
     if method == "DL":
         return _tau2_dl(y, v, X)
     if method == "PM":
         return _tau2_pm(y, v, X)
-    return _tau2_reml(y, v, X)
+    try:
+        return _tau2_reml(y, v, X)
+    except StudyDataError:
+        tau2 = _tau2_reml(y, v, X, stepadj=0.5)  # Fisher scoring can oscillate about the optimum
+        if notes is not None:
+            notes.append(REML_HALF_STEPS)
+        return tau2
 
 
 def _q_test(q: float, df: int) -> tuple[float, float, float]:
@@ -341,7 +355,7 @@ def _fit(y: Floats, v: Floats, X: Floats, method: str, hksj: bool, level: float 
         notes.append("one study: Hartung-Knapp adjustment not applicable (z test used, as metafor)")
     if k == 1:
         notes.append("one study: tau² set to 0 (as metafor)")
-    tau2 = _estimate_tau2(method, y, v, X)
+    tau2 = _estimate_tau2(method, y, v, X, notes)
     w = 1.0 / (v + tau2)
     inv: Floats = np.asarray(np.linalg.inv(X.T @ (w[:, None] * X)), dtype=float)
     beta = inv @ (X.T @ (w * y))

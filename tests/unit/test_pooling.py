@@ -207,6 +207,18 @@ def test_egger_and_leave_one_out() -> None:
         egger_test(Y[:2], V[:2])
 
 
+def test_reml_that_oscillates_takes_half_steps_as_metafors_remedy() -> None:
+    """metafor 3.8-1: rma(method="REML") stops ("Fisher scoring algorithm did not converge");
+    rma(..., control=list(stepadj=0.5)) gives tau2 = 0.0843692951097, b = 0.285706265001."""
+    y = np.array([0.0, 0.75, 0.6875, 0.6875, 0.6875])
+    v = np.array([0.015625, 0.5, 0.5, 0.5, 0.5])
+    res = rma(y, v, "REML")
+    assert res.tau2 == pytest.approx(0.0843692951097, abs=1e-9)
+    assert res.estimate == pytest.approx(0.285706265001, abs=1e-9)
+    assert any("stepadj=0.5" in n for n in res.notes)
+    assert not any("stepadj" in n for n in rma(Y, V, "REML").notes)  # the usual path is untouched
+
+
 # --- invariants ----------------------------------------------------------------------------------
 
 
