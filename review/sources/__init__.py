@@ -144,8 +144,6 @@ def _stream_xml(path: Path, source: str, key: str, articles: int) -> RecordStrea
             raise  # not PubMed XML at all (an HTML page, another XML): one clear error
         broken = exc
     read = len(pmids)
-    ids, repeated = unique_ids(pmids)
-    del pmids
     issues: list[Issue] = []
     stream = RecordStream(iter(()), issues, "pubmed-xml", entries=articles)
     if broken is not None:
@@ -165,8 +163,8 @@ def _stream_xml(path: Path, source: str, key: str, articles: int) -> RecordStrea
             )
         stream.entries = max(articles, read)
     # a PMID twice in one file: both articles are kept, keyed by file + position like other formats
-    for pmid, n in repeated.items():
-        issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
+    ids = unique_ids(pmids, issues, "PMID")
+    del pmids
 
     def items() -> Iterator[Item]:
         records = itertools.islice(iter_pubmed_xml(path, name=str(path)), read)

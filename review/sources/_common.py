@@ -401,15 +401,15 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-def unique_ids(ids: Iterable[str | None]) -> tuple[list[str | None], Counter[str]]:
-    """Keep ids that occur once; ids seen more than once in a file become None (not a key).
-
-    Returns the filtered ids and the counts of repeated ones (for a warning).
-    """
+def unique_ids(ids: Iterable[str | None], issues: list[Issue], what: str) -> list[str | None]:
+    """Keep ids that occur once; ids seen more than once in a file become None (not a key),
+    with a warning naming each (``what``: the id's name in this format, e.g. 'PMID')."""
     ids = list(ids)
     counts = Counter(i for i in ids if i)
-    repeated = Counter({k: v for k, v in counts.items() if v > 1})
-    return [i if i and counts[i] == 1 else None for i in ids], repeated
+    for value, n in counts.items():
+        if n > 1:
+            issues.append(Issue(None, "warning", f"{what} {value!r} occurs {n} times in the file; all kept"))
+    return [i if i and counts[i] == 1 else None for i in ids]
 
 
 def fallback_id(key: str, position: int) -> str:

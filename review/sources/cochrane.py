@@ -325,9 +325,7 @@ def stream_cochrane(open_lines: Callable[[], Iterable[str]], source: str, key: s
         accessions.append(_first_id(entry))
         numbers.append(entry.number)
         total = total if total is not None else entry.total
-    ids, repeated = unique_ids(accessions)
-    for accession, n in repeated.items():
-        issues.append(Issue(None, "warning", f"ID {accession!r} occurs {n} times in the file; all kept"))
+    ids = unique_ids(accessions, issues, "ID")
     found = len(ids)
     if total is not None and total != found:
         issues.append(

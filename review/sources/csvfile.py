@@ -373,9 +373,7 @@ def stream_csv(
                 line=header_line,
             )
         issues.append(Issue(header_line, "warning", message))
-    ids, repeated = unique_ids(raw_ids)
-    for value, n in repeated.items():
-        issues.append(Issue(None, "warning", f"id {value!r} occurs {n} times in the file; all kept"))
+    ids = unique_ids(raw_ids, issues, "id")
     id_is_global = id_col is not None and lower[id_col] in _GLOBAL_IDS
     # a Zotero Key is 8 letters and digits; a "Key" column numbered 1, 2, ... (a spreadsheet
     # made by hand) holds row numbers, which are local to the file

@@ -441,11 +441,9 @@ def read_endnote_xml(lines: Sequence[str], source: str, key: str) -> ReadResult:
 def stream_endnote_xml(open_lines: Callable[[], Iterable[str]], source: str, key: str) -> RecordStream:
     """EndNote XML records one at a time from a line source read twice (accessions, then records)."""
     issues: list[Issue] = []
-    ids, repeated = unique_ids(_first_accession(piece) for piece in _pieces(open_lines(), issues))
-    for accession, n in repeated.items():
-        issues.append(
-            Issue(None, "warning", f"accession number {accession!r} occurs {n} times in the file; all kept")
-        )
+    ids = unique_ids(
+        (_first_accession(piece) for piece in _pieces(open_lines(), issues)), issues, "accession number"
+    )
     items = _items(open_lines(), ids, source, key, issues)
     return RecordStream(items, issues, "endnote-xml", entries=len(ids))
 

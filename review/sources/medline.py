@@ -172,10 +172,8 @@ def stream_medline(open_lines: Callable[[], Iterable[str]], source: str, key: st
         if not pmid:
             issues.append(Issue(start, "warning", "record has no PMID; imported with a file-based key"))
         pmids.append(pmid)
-    ids, repeated = unique_ids(pmids)
+    ids = unique_ids(pmids, issues, "PMID")
     del pmids
-    for pmid, n in repeated.items():
-        issues.append(Issue(None, "warning", f"PMID {pmid} occurs {n} times in the file; all kept"))
     items = _medline_items(open_lines(), ids, source, key, issues)
     return RecordStream(items, issues, "medline", entries=len(ids))
 

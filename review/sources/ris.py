@@ -420,13 +420,11 @@ def stream_ris(open_lines: Callable[[], Iterable[str]], source: str, key: str) -
     file?); the records come from the second, so memory does not grow with the file.
     """
     issues: list[Issue] = []
-    ids, repeated = unique_ids(
-        _first_value(entry.lines, "AN") for entry in _split_entries(open_lines(), issues)
+    ids = unique_ids(
+        (_first_value(entry.lines, "AN") for entry in _split_entries(open_lines(), issues)),
+        issues,
+        "accession number",
     )
-    for number, n in repeated.items():
-        issues.append(
-            Issue(None, "warning", f"accession number {number!r} occurs {n} times in the file; all kept")
-        )
     items = _ris_items(open_lines(), ids, source, key, issues)
     return RecordStream(items, issues, "ris", entries=len(ids))
 

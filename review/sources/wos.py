@@ -149,10 +149,8 @@ def stream_wos(open_lines: Callable[[], Iterable[str]], source: str, key: str) -
     for _, body in _entries(open_lines(), issues):
         ut = next((line[3:].strip() for line in body if line.startswith("UT ")), None)
         uts.append(ut or None)
-    ids, repeated = unique_ids(uts)
+    ids = unique_ids(uts, issues, "UT")
     del uts
-    for ut, n in repeated.items():
-        issues.append(Issue(None, "warning", f"UT {ut!r} occurs {n} times in the file; all kept"))
     return RecordStream(_wos_items(open_lines(), ids, source, key, issues), issues, "wos", entries=len(ids))
 
 
