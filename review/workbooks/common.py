@@ -351,6 +351,20 @@ def cell_text(row: Sequence[Any], index: int | None) -> Any:
     return row[index]
 
 
+def cell_int(value: object) -> int | None:
+    """A whole-number cell such as a record id as an int (Excel may hand back 12.0 or ' 12 ');
+    None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
 def raise_problems(problems: Sequence[tuple[int, str | None, str]], *, path: str | Path, sheet: str) -> None:
     """Raise one :class:`WorkbookError` for the first problem, naming how many others there are.
 

@@ -23,6 +23,7 @@ from review.errors import WorkbookError
 from review.records import ILLUSTRATIVE_LABEL, record_note
 from review.workbooks.common import (
     WRAP,
+    cell_int,
     cell_text,
     column_letter,
     file_sha256,
@@ -175,18 +176,6 @@ def write_dedup_review(path: str | Path, pairs: Sequence[ReviewPair], meta: Mapp
     return out
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def read_dedup_review(path: str | Path, *, project_id: str | None = None) -> ReviewSheet:
     """Read the answers of a filled dedup_review.xlsx.
 
@@ -225,7 +214,10 @@ def read_dedup_review(path: str | Path, *, project_id: str | None = None) -> Rev
             if not text:
                 blank += 1
                 continue
-            a, b = _int(cell_text(row, cols["record_id_a"])), _int(cell_text(row, cols["record_id_b"]))
+            a, b = (
+                cell_int(cell_text(row, cols["record_id_a"])),
+                cell_int(cell_text(row, cols["record_id_b"])),
+            )
             if a is None or b is None or a == b:
                 problems.append(
                     (number, column_letter(cols["record_id_a"]), "the record ids were changed or removed")

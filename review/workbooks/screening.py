@@ -32,6 +32,7 @@ from review.workbooks.common import (
     META_SHEET,
     TOP,
     WRAP,
+    cell_int,
     cell_text,
     column_letter,
     find_header,
@@ -370,19 +371,6 @@ def _find_sheet(wb: Any) -> str | None:
     return None
 
 
-def _record_id(value: object) -> int | None:
-    """A record id cell as an int (Excel may hand back 12.0 or ' 12 '); None if not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def _text(value: object) -> str | None:
     if value is None:
         return None
@@ -499,7 +487,7 @@ def read_decisions(
                         )
                     )
                 continue
-            rid = _record_id(raw_id)
+            rid = cell_int(raw_id)
             if rid is None:
                 problems.append(
                     (number, letter(id_col), f"record_id {raw_id!r} is not a record id (a whole number)")
