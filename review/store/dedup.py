@@ -73,13 +73,18 @@ class DedupStoreMixin(StoreBase):
         )
         return [int(r[0]) for r in rows]
 
+    def _dedup_run_id(self, run_id: int | None) -> int | None:
+        """``run_id``, or the latest finished run's id when None (None if no run finished)."""
+        if run_id is not None:
+            return run_id
+        run = self.latest_dedup_run()
+        return None if run is None else int(run["id"])
+
     def dedup_groups(self, run_id: int | None = None) -> dict[int, tuple[int, bool]]:
         """record id -> (group id, kept) of a run (the latest finished one by default; {} if none)."""
+        run_id = self._dedup_run_id(run_id)
         if run_id is None:
-            run = self.latest_dedup_run()
-            if run is None:
-                return {}
-            run_id = int(run["id"])
+            return {}
         rows = self.conn.execute(
             "SELECT record_id, group_id, kept FROM dedup_groups WHERE run_id = ?", (run_id,)
         )
@@ -87,11 +92,9 @@ class DedupStoreMixin(StoreBase):
 
     def duplicate_groups(self, run_id: int | None = None) -> dict[int, list[tuple[int, str, bool]]]:
         """Groups of more than one record: group id -> [(record id, source, kept)], kept first."""
+        run_id = self._dedup_run_id(run_id)
         if run_id is None:
-            run = self.latest_dedup_run()
-            if run is None:
-                return {}
-            run_id = int(run["id"])
+            return {}
         rows = self.conn.execute(
             "SELECT g.group_id, g.record_id, r.source, g.kept FROM dedup_groups g "
             "JOIN records r ON r.id = g.record_id WHERE g.run_id = ? AND g.group_id IN "
@@ -106,11 +109,9 @@ class DedupStoreMixin(StoreBase):
 
     def dedup_pairs(self, run_id: int | None = None, verdict: str | None = None) -> list[dict[str, Any]]:
         """Pairs a run found (a, b, score, verdict, reason), optionally only one verdict."""
+        run_id = self._dedup_run_id(run_id)
         if run_id is None:
-            run = self.latest_dedup_run()
-            if run is None:
-                return []
-            run_id = int(run["id"])
+            return []
         sql = "SELECT a, b, score, verdict, reason FROM dedup_pairs WHERE run_id = ?"
         args: list[Any] = [run_id]
         if verdict is not None:
