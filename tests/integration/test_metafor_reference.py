@@ -20,26 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contract import META_KEYS
 
 from review.pooling import egger_test, leave_one_out
 from review.project.meta import run_meta
 
 OURS = Path(__file__).resolve().parents[1] / "data" / "metafor"
-KEYS = (
-    "k",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "pval",
-    "tau2",
-    "i2",
-    "h2",
-    "q",
-    "q_pval",
-    "pi_low",
-    "pi_high",
-)
 REL, ABS = 1e-6, 1e-9
 
 
@@ -90,7 +76,7 @@ def _check_plain(exp_path: Path) -> int:
             assert got["studies"][i]["study"] == st["study"]
             _close(got["studies"][i]["yi"], st["yi"], f"{name} study {i} yi", 1e-8, 1e-12)
             _close(got["studies"][i]["vi"], st["vi"], f"{name} study {i} vi", 1e-8, 1e-12)
-        for key in KEYS:
+        for key in META_KEYS:
             if key not in block or block[key] is None:
                 continue
             if method in ("MH", "PETO") and key in ("tau2", "pi_low", "pi_high"):
