@@ -25,7 +25,7 @@ from review.dedup import DedupOutcome, find_duplicates
 from review.errors import InputError
 from review.project import Project
 from review.records import Record, record_notes
-from review.sources import read_file
+from review.sources import CONTENT_KEY_PREFIX, read_file
 from review.store._base import now
 from review.store.dedup import DedupJudgement
 from review.workbooks.dedup import ReviewPair, read_dedup_review, write_dedup_review
@@ -34,10 +34,6 @@ __all__ = ["REVIEW_WORKBOOK", "DedupFileResult", "DedupResult", "dedup_file", "r
 
 #: File name of the workbook of uncertain pairs (in the project's workbook folder).
 REVIEW_WORKBOOK = "dedup_review.xlsx"
-#: Prefix of the content-hash keys the readers give entries without an accession
-#: (``review.sources._content_key``): a hash is no id a person can look up, so dedup-file says
-#: ``entry-N`` instead.
-CONTENT_KEY_PREFIX = "c:"
 #: Algorithm parameters recorded with each run (a change of algorithm shows in the history).
 PARAMS: dict[str, Any] = {"algorithm": "review.dedup blocked fuzzy + vetoes", "version": 1}
 

@@ -33,7 +33,20 @@ from review.sources._common import (
 from review.sources.cochrane import looks_like_cochrane
 from review.sources.endnote_xml import looks_like_endnote_xml
 
-__all__ = ["FORMATS", "Issue", "ReadResult", "RecordStream", "detect_format", "read_file", "stream_file"]
+__all__ = [
+    "CONTENT_KEY_PREFIX",
+    "FORMATS",
+    "Issue",
+    "ReadResult",
+    "RecordStream",
+    "detect_format",
+    "read_file",
+    "stream_file",
+]
+
+#: Prefix of the key of an entry without a database accession (a hash of its content, see
+#: ``_content_key``): no id a person can look up.
+CONTENT_KEY_PREFIX = "c:"
 
 #: Formats read_file understands (``fmt`` values besides "auto").
 FORMATS: tuple[str, ...] = ("ris", "medline", "pubmed-xml", "csv", "wos", "cochrane", "endnote-xml")
@@ -213,7 +226,7 @@ def _content_key(record: Record) -> str:
         _key_text(record.abstract)[:500],
         record.record_type or "",
     ]
-    return "c:" + hashlib.sha1("\x1f".join(fields).encode("utf-8")).hexdigest()[:24]
+    return CONTENT_KEY_PREFIX + hashlib.sha1("\x1f".join(fields).encode("utf-8")).hexdigest()[:24]
 
 
 def _content_keys(items: Iterable[Item], key: str) -> Iterator[Item]:
